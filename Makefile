@@ -1,0 +1,54 @@
+# spmopt: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+OUT    ?= out
+
+.PHONY: demo test lint typecheck pytest lab bench clean install install-dev
+
+$(VENV)/bin/activate:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: the annual planning example on data/example, outputs and HTML report in out/
+demo: $(VENV)/.installed
+	$(VENV)/bin/spmopt demo data/example --out $(OUT)
+
+## make test: lint, type-check and the whole test suite (notebooks included)
+test: $(VENV)/.installed-dev lint typecheck pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check spmopt tests benchmarks
+	$(VENV)/bin/ruff format --check spmopt tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
+
+pytest: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
+
+## make lab: JupyterLab on notebooks/
+lab: $(VENV)/.installed-dev
+	$(PIP) install --quiet -e ".[lab]"
+	$(VENV)/bin/jupyter lab notebooks/
+
+## make bench: every benchmark (minutes; peers side by side)
+bench: $(VENV)/.installed-dev
+	$(PIP) install --quiet -e ".[bench]"
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""spmopt.comp (being built)."""

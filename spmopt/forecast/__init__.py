@@ -1,0 +1,1 @@
+"""spmopt.forecast (being built)."""

@@ -1,0 +1,1 @@
+"""spmopt.quota (being built)."""

@@ -1,0 +1,1 @@
+"""spmopt.report (being built)."""

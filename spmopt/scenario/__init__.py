@@ -1,0 +1,1 @@
+"""spmopt.scenario (being built)."""

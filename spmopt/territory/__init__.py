@@ -1,0 +1,1 @@
+"""spmopt.territory (being built)."""
