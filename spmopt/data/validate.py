@@ -199,6 +199,21 @@ def check_table(frame: pd.DataFrame, spec: TableSpec) -> list[DataError]:
                         fix="replace with finite numbers",
                     )
                 )
+    if spec.name == "reps" and "territory_id" in frame.columns:
+        tdup = (
+            frame["territory_id"].notna() & frame.duplicated("territory_id", keep=False)
+        ).to_numpy()
+        if tdup.any():
+            errors.append(
+                DataError(
+                    "a territory is held by more than one rep",
+                    table="reps",
+                    column="territory_id",
+                    rows=_ids(frame, tdup, key),
+                    n_rows=int(tdup.sum()),
+                    fix="give each rep its own territory_id (one rep per territory)",
+                )
+            )
     if spec.name != "sales":
         dup = frame.duplicated(key, keep=False).to_numpy()
         if dup.any():
