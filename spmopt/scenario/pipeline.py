@@ -1,0 +1,655 @@
+"""One planning cycle: data → territories → forecast → quotas → comp cost → summary.
+
+Each stage is a plain function of the scenario and the results before it, collected in
+:class:`Stages`; :func:`run` calls them in order. A batch passes results shared by several
+scenarios (the data, an alignment, a forecast) in precomputed, and tests or users may swap a stage
+for their own function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spmopt.data import PlanningData, load_example, read_planning_data
+from spmopt.errors import ConfigError, DataError
+from spmopt.scenario.config import Scenario, apply_overrides
+from spmopt.scenario.headcount import adjust_headcount
+
+__all__ = [
+    "CurrentAlignment",
+    "ForecastStage",
+    "ScenarioResult",
+    "Stages",
+    "load_data",
+    "prepare_data",
+    "run",
+]
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------- data
+_DATA_CACHE: OrderedDict[tuple[str, tuple[float, ...]], PlanningData] = OrderedDict()
+_DATA_LOCK = threading.Lock()
+
+
+def _stamp(path: Path) -> tuple[float, ...]:
+    return tuple(sorted(p.stat().st_mtime for p in path.iterdir() if p.is_file()))
+
+
+def load_data(source: str) -> PlanningData:
+    """The planning data of a scenario (``"example"`` or a folder), validated and cached.
+
+    The cache holds the last four data sets per process, keyed by path and file times, so a
+    worker running many scenarios on the same data reads it once.
+    """
+    if source == "example":
+        key: tuple[str, tuple[float, ...]] = ("example", ())
+    else:
+        p = Path(source)
+        if not p.is_dir():
+            raise DataError(
+                f"planning data folder {p} does not exist",
+                table="accounts",
+                fix="set the scenario's data to a folder holding accounts, reps and sales, or "
+                "to 'example'",
+            )
+        key = (str(p.resolve()), _stamp(p))
+    with _DATA_LOCK:
+        if key in _DATA_CACHE:
+            _DATA_CACHE.move_to_end(key)
+            return _DATA_CACHE[key]
+    data = load_example() if source == "example" else read_planning_data(source)
+    with _DATA_LOCK:
+        _DATA_CACHE[key] = data
+        while len(_DATA_CACHE) > 4:
+            _DATA_CACHE.popitem(last=False)
+    return data
+
+
+def prepare_data(scenario: Scenario, data: PlanningData) -> tuple[PlanningData, list[str]]:
+    """The scenario's view of the data: headcount changed, comp plan replaced and overridden.
+
+    Returns the changed :class:`PlanningData` and notes saying what changed.
+    """
+    notes: list[str] = []
+    accounts, reps = data.accounts, data.reps
+    n = scenario.territory.n_territories
+    if n is not None and n != len(reps):
+        plan_year = data.targets.plan_year if data.targets is not None else None
+        accounts, reps, hc_notes = adjust_headcount(
+            accounts, reps, n, plan_year=plan_year, plan=data.plan
+        )
+        notes += hc_notes
+    plan = data.plan
+    if scenario.comp.plan is not None:
+        import yaml
+
+        p = Path(scenario.comp.plan)
+        if not p.is_file():
+            raise ConfigError(f"comp.plan: plan file {p} does not exist")
+        try:
+            plan = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"comp.plan: {p} is not valid YAML: {exc}") from None
+        notes.append(f"comp plan from {p}")
+    if scenario.comp.plan_overrides:
+        if plan is None:
+            raise ConfigError(
+                "comp.plan_overrides given but the data has no plan.yaml and comp.plan is unset"
+            )
+        plan = apply_overrides(plan, scenario.comp.plan_overrides)
+        notes.append(
+            "plan overrides: "
+            + ", ".join(f"{k}={v!r}" for k, v in scenario.comp.plan_overrides.items())
+        )
+    if accounts is data.accounts and reps is data.reps and plan is data.plan:
+        return data, notes
+    return dataclasses.replace(data, accounts=accounts, reps=reps, plan=plan), notes
+
+
+# ---------------------------------------------------------------------- stage results
+@dataclass(frozen=True, repr=False)
+class CurrentAlignment:
+    """Today's alignment (``accounts.current_territory``), for scenarios that do not realign.
+
+    Same attributes as :class:`spmopt.territory.AlignmentResult`.
+    """
+
+    assignment: pd.DataFrame
+    summary: pd.DataFrame
+    metrics: dict[str, Any]
+    status: str = "current"
+    diagnosis: str | None = None
+
+    def __repr__(self) -> str:
+        return f"CurrentAlignment(territories={len(self.summary)}, accounts={len(self.assignment)})"
+
+
+@dataclass(frozen=True, repr=False)
+class ForecastStage:
+    """The forecast and, when asked for, its backtest."""
+
+    forecast: Any
+    backtest: Any | None = None
+    history: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"ForecastStage(forecast={self.forecast!r}, backtest={self.backtest is not None})"
+
+
+def current_alignment(
+    accounts: pd.DataFrame, reps: pd.DataFrame, balance: Mapping[str, float] | None = None
+) -> CurrentAlignment:
+    """Today's alignment as an alignment result: assignment, per-territory summary, metrics."""
+    if "current_territory" not in accounts:
+        raise DataError(
+            "territory.realign is false but accounts have no current_territory",
+            table="accounts",
+            column="current_territory",
+            fix="add current_territory or set territory.realign: true",
+        )
+    a = accounts.loc[accounts["current_territory"].notna()]
+    asg = a[["account_id", "current_territory"]].rename(
+        columns={"current_territory": "territory_id"}
+    )
+    asg = asg.merge(reps[["territory_id", "rep_id", "lat", "lon"]], on="territory_id", how="inner")
+    acc = a.set_index("account_id").loc[asg["account_id"]]
+    from spmopt.data.geo import haversine_km
+
+    asg["distance_km"] = haversine_km(
+        acc["lat"].to_numpy(float),
+        acc["lon"].to_numpy(float),
+        asg["lat"].to_numpy(float),
+        asg["lon"].to_numpy(float),
+    )
+    asg["moved"] = False
+    asg = asg.drop(columns=["lat", "lon"]).reset_index(drop=True)
+    return CurrentAlignment(
+        assignment=asg,
+        summary=territory_summary(accounts, reps, asg),
+        metrics=alignment_metrics(accounts, reps, asg, balance),
+    )
+
+
+def territory_summary(
+    accounts: pd.DataFrame, reps: pd.DataFrame, assignment: pd.DataFrame
+) -> pd.DataFrame:
+    """Per territory: rep, potential, workload, accounts and the deviation from the mean [share]."""
+    acc = accounts.set_index("account_id")
+    a = assignment[["account_id", "territory_id"]].copy()
+    a["potential"] = acc.loc[a["account_id"], "potential"].to_numpy(float)
+    a["workload"] = acc.loc[a["account_id"], "workload"].to_numpy(float)
+    g = a.groupby("territory_id").agg(
+        potential=("potential", "sum"),
+        workload=("workload", "sum"),
+        n_accounts=("account_id", "size"),
+    )
+    g = g.reindex(reps["territory_id"].astype(str)).fillna(0.0)
+    g["n_accounts"] = g["n_accounts"].astype(int)
+    out = g.reset_index().merge(reps[["territory_id", "rep_id"]], on="territory_id")
+    for col in ("potential", "workload"):
+        mean = out[col].mean()
+        out[f"{col}_deviation"] = out[col] / mean - 1.0 if mean > 0 else 0.0
+    return out[
+        [
+            "territory_id",
+            "rep_id",
+            "potential",
+            "workload",
+            "n_accounts",
+            "potential_deviation",
+            "workload_deviation",
+        ]
+    ]
+
+
+def alignment_metrics(
+    accounts: pd.DataFrame,
+    reps: pd.DataFrame,
+    assignment: pd.DataFrame,
+    balance: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Max deviation per attribute, potential-weighted distance [km] and disruption share."""
+    s = territory_summary(accounts, reps, assignment)
+    out: dict[str, Any] = {}
+    for col in {"potential", "workload", *(balance or {})}:
+        if col in s:
+            out[f"max_deviation_{col}"] = float(s[f"{col}_deviation"].abs().max())
+    acc = accounts.set_index("account_id")
+    pot = acc.loc[assignment["account_id"], "potential"].to_numpy(float)
+    if "distance_km" in assignment:
+        d = assignment["distance_km"].to_numpy(float)
+        out["weighted_distance"] = float((pot * d).sum() / max(pot.sum(), 1e-12))
+    if "current_territory" in acc:
+        cur = acc.loc[assignment["account_id"], "current_territory"].astype(str).to_numpy()
+        moved = cur != assignment["territory_id"].astype(str).to_numpy()
+        out["disruption_share"] = float(pot[moved].sum() / max(pot.sum(), 1e-12))
+    return out
+
+
+# ---------------------------------------------------------------------- default stages
+def align_stage(scenario: Scenario, data: PlanningData) -> Any:
+    """Territories: :class:`spmopt.territory.TerritoryAligner` with the scenario's settings."""
+    t = scenario.territory
+    if not t.realign:
+        return current_alignment(data.accounts, data.reps, t.balance)
+    from spmopt.territory import TerritoryAligner
+
+    aligner = TerritoryAligner(
+        balance=dict(t.balance),
+        max_disruption=t.max_disruption,
+        contiguity=t.contiguity,
+        time_limit=t.time_limit,
+        seed=scenario.seed,
+        **t.options,
+    )
+    return aligner.solve(data.accounts, data.reps)
+
+
+def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> ForecastStage:
+    """Revenue forecast per rep, district, region and total under the new alignment."""
+    from spmopt.forecast import RevenueForecaster, backtest, build_history
+
+    f = scenario.forecast
+    history = build_history(data.sales, alignment.assignment, data.reps)
+    forecaster = RevenueForecaster(
+        model=f.model, horizon=f.horizon, levels=tuple(f.levels), seed=scenario.seed, **f.options
+    )
+    result = forecaster.fit(history).predict()
+    bt = None
+    if f.backtest_windows > 0:
+        bt = backtest(forecaster, history, n_windows=f.backtest_windows)
+    return ForecastStage(forecast=result, backtest=bt, history=history)
+
+
+def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: ForecastStage) -> Any:
+    """Quotas per rep and period with :class:`spmopt.quota.QuotaSetter`."""
+    from spmopt.quota import QuotaSetter
+
+    q = scenario.quota
+    kwargs: dict[str, Any] = dict(
+        company_target=q.company_target,
+        method=q.method,
+        increment=q.increment,
+        period=q.period,
+        **q.options,
+    )
+    oa = q.over_assignment
+    if oa is None and data.targets is not None:
+        oa = data.targets.over_assignment
+    if oa is not None:
+        kwargs["over_assignment"] = oa
+    setter = QuotaSetter(**kwargs)
+    return setter.solve(
+        alignment,
+        fc.forecast,
+        accounts=data.accounts,
+        reps=data.reps,
+        sales=data.sales,
+        targets=data.targets,
+    )
+
+
+def comp_stage(scenario: Scenario, data: PlanningData, quotas: Any, fc: ForecastStage) -> Any:
+    """Comp cost: :func:`spmopt.comp.simulate` of the plan on the quotas and forecast draws."""
+    from spmopt.comp import CompPlan, simulate
+
+    if data.plan is None:
+        raise ConfigError(
+            "no comp plan: the data folder has no plan.yaml and the scenario sets no comp.plan"
+        )
+    c = scenario.comp
+    plan = CompPlan.from_dict(data.plan, source="comp plan")
+    overrides = dict(c.overrides)
+    if c.revenue_shock:
+        overrides["revenue_shock"] = c.revenue_shock
+    return simulate(
+        plan,
+        quotas,
+        fc.forecast,
+        n_draws=c.n_draws,
+        seed=scenario.seed,
+        reps=data.reps,
+        targets=data.targets,
+        overrides=overrides or None,
+    )
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The stage functions :func:`run` calls, in order.
+
+    Each is a function of the scenario and the results before it::
+
+        prepare(scenario, data)                      -> (PlanningData, notes)
+        align(scenario, data)                        -> alignment (AlignmentResult)
+        forecast(scenario, data, alignment)          -> ForecastStage
+        quota(scenario, data, alignment, forecast)   -> quotas (QuotaResult)
+        comp(scenario, data, quotas, forecast)       -> cost (CostSimulation)
+        summarise(result)                            -> dict, one row of the summary
+
+    Replace one with :func:`dataclasses.replace` to change a step.
+    """
+
+    load: Callable[[str], PlanningData] = load_data
+    prepare: Callable[[Scenario, PlanningData], tuple[PlanningData, list[str]]] = prepare_data
+    align: Callable[[Scenario, PlanningData], Any] = align_stage
+    forecast: Callable[[Scenario, PlanningData, Any], ForecastStage] = forecast_stage
+    quota: Callable[[Scenario, PlanningData, Any, ForecastStage], Any] = quota_stage
+    comp: Callable[[Scenario, PlanningData, Any, ForecastStage], Any] = comp_stage
+    summarise: Callable[[ScenarioResult], dict[str, Any]] = field(default_factory=lambda: summarise)
+
+
+# ---------------------------------------------------------------------- result
+@dataclass(frozen=True, repr=False)
+class ScenarioResult:
+    """Everything one scenario produced.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    alignment : AlignmentResult (or :class:`CurrentAlignment`)
+    forecast : ForecastResult
+    backtest : BacktestResult or None
+    quotas : QuotaResult
+    cost : CostSimulation
+    summary : DataFrame
+        One row: balance, disruption, forecast error, quota fairness, share at quota, expected
+        comp cost, cost of sales, margin and pass/fail (see :func:`summarise`).
+    reps : DataFrame
+        The reps planned for (after a headcount change).
+    timings : dict of str to float
+        Seconds per stage.
+    notes : tuple of str
+        What the pipeline changed or noticed on the way.
+    """
+
+    scenario: Scenario
+    alignment: Any
+    forecast: Any
+    backtest: Any | None
+    quotas: Any
+    cost: Any
+    summary: pd.DataFrame
+    reps: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    history: pd.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        row = self.summary.iloc[0]
+        bits = [f"name={self.scenario.name!r}"]
+        for col, fmt in (
+            ("max_deviation_potential", "{:.1%}"),
+            ("disruption_share", "{:.1%}"),
+            ("share_at_quota", "{:.0%}"),
+            ("expected_cost", "{:,.0f}"),
+            ("ccos", "{:.2%}"),
+            ("passes", "{}"),
+        ):
+            v = row.get(col)
+            if v is not None and not (isinstance(v, float) and np.isnan(v)):
+                bits.append(f"{col}={fmt.format(v)}")
+        bits.append(f"seconds={sum(self.timings.values()):.1f}")
+        return f"ScenarioResult({', '.join(bits)})"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The one-row summary."""
+        return self.summary.copy()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every result as a long table, by name (what a run folder stores)."""
+        from spmopt.scenario.tables import result_tables
+
+        return result_tables(self)
+
+
+def run(
+    scenario: Scenario | str | Path | Mapping[str, Any],
+    *,
+    data: PlanningData | None = None,
+    stages: Stages | None = None,
+    alignment: Any | None = None,
+    forecast: ForecastStage | None = None,
+) -> ScenarioResult:
+    """Run one planning cycle.
+
+    Parameters
+    ----------
+    scenario : Scenario, path of a YAML file or mapping
+        The settings.
+    data : PlanningData, optional
+        The planning data, when already loaded (else read from ``scenario.data``, cached).
+    stages : Stages, optional
+        Stage functions (default: the spmopt modules).
+    alignment, forecast : optional
+        Results of those stages computed already for scenarios that share them (same
+        :meth:`Scenario.stage_key`); the stages are then skipped.
+
+    Returns
+    -------
+    ScenarioResult
+
+    Raises
+    ------
+    spmopt.ConfigError, spmopt.DataError, spmopt.InfeasibleError
+        From the stage that failed; the message names the stage.
+    """
+    s = _as_scenario(scenario)
+    st = stages or Stages()
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        except Exception as exc:
+            _add_stage_note(exc, name, s.name)
+            raise
+        finally:
+            timings[name] = round(time.perf_counter() - t0, 4)
+
+    base = data if data is not None else timed("load", lambda: st.load(s.data))
+    pdata, notes = timed("prepare", lambda: st.prepare(s, base))
+    if alignment is None:
+        alignment = timed("territory", lambda: st.align(s, pdata))
+    if forecast is None:
+        forecast = timed("forecast", lambda: st.forecast(s, pdata, alignment))
+    fc = forecast
+    quotas = timed("quota", lambda: st.quota(s, pdata, alignment, fc))
+    cost = timed("comp", lambda: st.comp(s, pdata, quotas, fc))
+    partial = ScenarioResult(
+        scenario=s,
+        alignment=alignment,
+        forecast=fc.forecast,
+        backtest=fc.backtest,
+        quotas=quotas,
+        cost=cost,
+        summary=pd.DataFrame(),
+        reps=pdata.reps,
+        timings=timings,
+        notes=tuple(notes),
+        history=fc.history,
+    )
+    row = timed("summary", lambda: st.summarise(partial))
+    row["seconds"] = round(sum(timings.values()), 3)
+    summary = pd.DataFrame([{"scenario": s.name, "key": s.key(), **row}])
+    return dataclasses.replace(partial, summary=summary)
+
+
+def _as_scenario(scenario: Scenario | str | Path | Mapping[str, Any]) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, Path)):
+        return Scenario.from_yaml(scenario)
+    if isinstance(scenario, Mapping):
+        return Scenario.from_dict(scenario)
+    raise ConfigError(
+        f"run() takes a Scenario, a YAML path or a mapping, got {type(scenario).__name__}"
+    )
+
+
+def _add_stage_note(exc: Exception, stage: str, name: str) -> None:
+    note = f"in stage '{stage}' of scenario '{name}'"
+    if note not in getattr(exc, "__notes__", []):
+        exc.add_note(note)
+
+
+# ---------------------------------------------------------------------- summary
+def _num(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def _lookup(obj: Any, *names: str) -> Any:
+    """The first of ``names`` found in a dict, a one-row frame, a Series or as an attribute."""
+    if obj is None:
+        return None
+    for n in names:
+        if isinstance(obj, Mapping) and n in obj:
+            return obj[n]
+        if isinstance(obj, pd.DataFrame) and n in obj.columns and len(obj):
+            return obj[n].iloc[0]
+        if isinstance(obj, pd.Series) and n in obj.index:
+            return obj[n]
+        if not isinstance(obj, (Mapping, pd.DataFrame, pd.Series)) and hasattr(obj, n):
+            return getattr(obj, n)
+    return None
+
+
+def summarise(result: ScenarioResult) -> dict[str, Any]:
+    """The one-row summary of a scenario.
+
+    Columns
+    -------
+    n_territories, align_status, align_gap : alignment size, solver status, MIP gap.
+    max_deviation_potential, max_deviation_workload : largest |territory / mean - 1|.
+    weighted_distance : potential-weighted mean distance account → rep home [km].
+    disruption_share : share of potential that changed territory.
+    forecast_model, forecast_revenue : model used, plan-year total forecast [currency].
+    forecast_mase : backtest MASE at rep level (seasonal scale; NaN without backtest).
+    company_target, quota_total, over_assignment : target, sum of annual quotas, sum / target - 1.
+    quota_spread : coefficient of variation of quota / potential across reps (fairness, lower is
+        fairer).
+    share_at_quota : expected share of reps at or above quota.
+    expected_cost, cost_p10, cost_p50, cost_p90 : incentive cost of the plan year [currency].
+    ccos : expected incentive cost of sales (incentive / revenue).
+    margin_after_comp : expected margin after all sales compensation [share of revenue].
+    p_ccos_breach, p_margin_breach : probability of leaving the CCOS band / going below the floor.
+    passes : every check passed.
+    """
+    row: dict[str, Any] = {"seed": result.scenario.seed}
+    al = result.alignment
+    m = getattr(al, "metrics", {}) or {}
+    row["n_territories"] = len(result.reps)
+    row["align_status"] = str(getattr(al, "status", ""))
+    row["align_gap"] = _num(m.get("gap"))
+    for col in ("max_deviation_potential", "max_deviation_workload", "weighted_distance"):
+        row[col] = _num(m.get(col))
+    row["disruption_share"] = _num(m.get("disruption_share", m.get("disruption")))
+
+    fc = result.forecast
+    frame = getattr(fc, "frame", None)
+    row["forecast_model"] = ""
+    row["forecast_revenue"] = float("nan")
+    if isinstance(frame, pd.DataFrame) and len(frame):
+        tot = frame.loc[frame["level"] == "total"] if "level" in frame else frame
+        row["forecast_revenue"] = float(tot["yhat"].sum())
+        if "model" in frame:
+            row["forecast_model"] = ",".join(sorted(map(str, frame["model"].dropna().unique())))[
+                :80
+            ]
+    row["forecast_mase"] = _backtest_mase(result.backtest)
+
+    q = result.quotas
+    qm = getattr(q, "metrics", {}) or {}
+    annual = getattr(q, "annual", None)
+    row["company_target"] = _num(qm.get("company_target"))
+    if isinstance(annual, pd.DataFrame) and "quota" in annual:
+        row["quota_total"] = float(annual["quota"].sum())
+    else:
+        row["quota_total"] = _num(qm.get("quota_total"))
+    ct = row["company_target"]
+    row["over_assignment"] = row["quota_total"] / ct - 1.0 if ct and ct == ct else float("nan")
+    row["quota_spread"] = _quota_spread(q, result)
+
+    cost = result.cost
+    summ = getattr(cost, "summary", None)
+    row["share_at_quota"] = _num(
+        _lookup(summ, "share_at_quota", "share_at_or_above_quota", "p_at_quota")
+    )
+    if np.isnan(row["share_at_quota"]) and isinstance(annual, pd.DataFrame):
+        if "p_attain" in annual:
+            row["share_at_quota"] = float(annual["p_attain"].mean())
+    row["expected_cost"] = _num(
+        _lookup(summ, "expected_incentive", "expected_cost", "incentive_mean", "cost_mean")
+    )
+    row["cost_p10"] = _num(_lookup(summ, "incentive_p10", "cost_p10", "p10"))
+    row["cost_p50"] = _num(_lookup(summ, "incentive_p50", "cost_p50", "p50"))
+    row["cost_p90"] = _num(_lookup(summ, "incentive_p90", "cost_p90", "p90"))
+    row["ccos"] = _num(_lookup(summ, "ccos", "ccos_mean", "expected_ccos", "cost_of_sales"))
+    row["margin_after_comp"] = _num(
+        _lookup(summ, "margin_after_comp", "margin_mean", "expected_margin", "margin")
+    )
+    row["p_ccos_breach"] = _num(_lookup(summ, "p_ccos_breach", "ccos_breach_probability"))
+    row["p_margin_breach"] = _num(_lookup(summ, "p_margin_breach", "margin_breach_probability"))
+    passes = _lookup(summ, "passes", "pass", "ok")
+    if passes is None:
+        checks = getattr(cost, "checks", None)
+        if isinstance(checks, pd.DataFrame) and "pass" in checks:
+            passes = bool(checks["pass"].all())
+        elif isinstance(checks, Mapping):
+            passes = all(bool(v) for v in checks.values())
+    row["passes"] = bool(passes) if passes is not None else None
+    return row
+
+
+def _backtest_mase(bt: Any) -> float:
+    if bt is None:
+        return float("nan")
+    table = getattr(bt, "metrics", None)
+    if table is None and isinstance(bt, pd.DataFrame):
+        table = bt
+    if not isinstance(table, pd.DataFrame) or "mase" not in table:
+        return _num(_lookup(bt, "mase"))
+    t = table
+    if "level" in t:
+        sel = t.loc[t["level"] == "rep"]
+        t = sel if len(sel) else t
+    if "model" in t and "selected" in t:
+        sel = t.loc[t["selected"].astype(bool)]
+        t = sel if len(sel) else t
+    return float(t["mase"].min()) if len(t) else float("nan")
+
+
+def _quota_spread(q: Any, result: ScenarioResult) -> float:
+    annual = getattr(q, "annual", None)
+    if not isinstance(annual, pd.DataFrame) or "quota" not in annual:
+        return float("nan")
+    summ = getattr(result.alignment, "summary", None)
+    if not isinstance(summ, pd.DataFrame) or "potential" not in summ:
+        return float("nan")
+    pot = summ.set_index("territory_id")["potential"]
+    if "territory_id" not in annual:
+        return float("nan")
+    p = pot.reindex(annual["territory_id"].astype(str)).to_numpy(float)
+    ratio = annual["quota"].to_numpy(float) / np.where(p > 0, p, np.nan)
+    ratio = ratio[np.isfinite(ratio)]
+    if len(ratio) < 2 or ratio.mean() == 0:
+        return float("nan")
+    return float(ratio.std() / ratio.mean())
