@@ -1,0 +1,336 @@
+"""The quota MIP: fair, bounded, integer quotas that roll up exactly.
+
+Formulation
+-----------
+Territories ``i = 1..n``; increment ``u`` [currency]; quotas are ``Q_i = u * k_i`` with integer
+``k_i``. Given the fair share ``f_i`` [currency] (the blended share of the roll-up, see
+:class:`spmopt.quota.QuotaSetter`), per-territory bounds ``[L_i, U_i]`` (growth floor/cap vs last
+year and vs forecast, cap as a share of potential, all in increments), the roll-up ``R`` and the
+targets ``R_g`` of the given regions/districts ``g`` (all whole increments)::
+
+    minimise    t + gamma * sum_i (d+_i + d-_i) / R
+    subject to  sum_i k_i               = R                  (company roll-up)
+                sum_{i in g} k_i        = R_g    for each g  (region / district targets)
+                k_i - d+_i + d-_i       = f_i / u            (deviation from the fair share)
+                d+_i + d-_i             <= w_i t             (largest relative deviation)
+                L_i <= k_i <= U_i,  k_i integer;  d+, d-, t >= 0
+
+with ``w_i = max(f_i, 0.01 mean f) / u``: ``t`` is the largest deviation from the fair share as
+a fraction of it (for proportional fair shares this equalises quota/potential), the second term
+the total absolute deviation as a fraction of the roll-up.
+
+Optional achievability target (share ``s*`` of reps at or above quota). For each rep ``i`` with
+carried fraction ``kappa_i`` (the part of the territory quota the rep carries) and probability
+levels ``l_1 < ... < l_L`` with steps ``D_l``, binaries ``y_il`` certify
+``P(revenue_i >= quota_i) >= l`` via the revenue quantile ``x_il`` (at ``1 - l``, in increments)::
+
+    kappa_i k_i <= x_il + M_il (1 - y_il),   y_i1 >= y_i2 >= ... >= y_iL,
+    sum_i sum_l D_l y_il >= s* * n_reps
+
+where ``M_il = kappa_i U_i - x_il`` (``y_il`` is fixed to 0 when even ``L_i`` cannot be kept below
+``x_il``). The left side of the last row is a lower bound on the expected number of reps at quota.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from spmopt.quota.mip import Backend, LinearMip, solve_mip
+from spmopt.solver import SolveInfo, SolverOptions
+
+__all__ = ["AttainmentSpec", "Group", "QuotaProblem", "diagnose", "solve_problem"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A hierarchy node with a target: ``level`` (region/district), ``name``, members, total."""
+
+    level: str
+    name: str
+    members: np.ndarray
+    total: int  # increments
+
+
+@dataclass(frozen=True)
+class AttainmentSpec:
+    """Achievability target: reps (indices), carried fractions, quantile caps, levels, share."""
+
+    reps: np.ndarray
+    kappa: np.ndarray  # (n_reps,)
+    caps: np.ndarray  # (n_reps, L) revenue quantiles at 1 - level, in increments
+    levels: np.ndarray  # (L,) increasing probabilities
+    share: float
+
+
+@dataclass(frozen=True)
+class QuotaProblem:
+    """Everything the MIP needs, in increments (see the module docstring)."""
+
+    labels: list[str]
+    increment: float
+    total: int
+    fair: np.ndarray  # currency
+    lo: np.ndarray  # increments
+    hi: np.ndarray  # increments
+    lo_why: list[str]
+    hi_why: list[str]
+    region: np.ndarray
+    district: np.ndarray
+    groups: list[Group] = field(default_factory=list)
+    attain: AttainmentSpec | None = None
+    gamma: float = 1.0
+
+    @property
+    def n(self) -> int:
+        return len(self.fair)
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def diagnose(p: QuotaProblem) -> pd.DataFrame:
+    """Conflicts that make the problem infeasible, found before solving.
+
+    Checks each territory (floor above cap) and each node of the hierarchy company > region >
+    district (its target outside the range its members can reach). The hierarchy is laminar and
+    the quotas integer, so when no conflict is found (and no achievability target is set) the
+    MIP is feasible.
+
+    Returns
+    -------
+    DataFrame
+        One row per conflict: ``level, name, constraint, required, allowed, reps, message``
+        (money in currency).
+    """
+    u = p.increment
+    rows: list[dict[str, object]] = []
+    bad = np.flatnonzero(p.lo > p.hi)
+    for i in bad:
+        rows.append(
+            {
+                "level": "territory",
+                "name": p.labels[i],
+                "constraint": "floor above cap",
+                "required": p.lo[i] * u,
+                "allowed": p.hi[i] * u,
+                "reps": p.labels[i],
+                "message": (
+                    f"{p.labels[i]}: floor {_money(p.lo[i] * u)} ({p.lo_why[i]}) is above the "
+                    f"cap {_money(p.hi[i] * u)} ({p.hi_why[i]})"
+                ),
+            }
+        )
+    lo = np.minimum(p.lo, p.hi).astype(np.int64)
+    hi = np.maximum(p.lo, p.hi).astype(np.int64)
+    target = {(g.level, g.name): g.total for g in p.groups}
+
+    def report(level: str, name: str, idx: np.ndarray, tgt: int, slo: int, shi: int) -> None:
+        what = "the company roll-up" if level == "company" else f"{level} {name!r}"
+        if tgt < slo:
+            top = idx[np.argsort(-lo[idx], kind="stable")][:5]
+            who = "; ".join(f"{p.labels[i]} >= {_money(lo[i] * u)} ({p.lo_why[i]})" for i in top)
+            constraint, req, allow = "floors exceed target", slo, tgt
+            msg = (
+                f"{what} must be {_money(tgt * u)}, but what lies under it cannot go below "
+                f"{_money(slo * u)} (over by {_money((slo - tgt) * u)}); largest floors: {who}"
+            )
+        else:
+            top = idx[np.argsort(hi[idx], kind="stable")][:5]
+            who = "; ".join(f"{p.labels[i]} <= {_money(hi[i] * u)} ({p.hi_why[i]})" for i in top)
+            constraint, req, allow = "caps below target", tgt, shi
+            msg = (
+                f"{what} must be {_money(tgt * u)}, but what lies under it cannot exceed "
+                f"{_money(shi * u)} (short by {_money((tgt - shi) * u)}); tightest caps: {who}"
+            )
+        rows.append(
+            {
+                "level": level,
+                "name": name,
+                "constraint": constraint,
+                "required": req * u,
+                "allowed": allow * u,
+                "reps": ", ".join(p.labels[i] for i in top),
+                "message": msg,
+            }
+        )
+
+    # The hierarchy company > region > district > territory is laminar and quotas are whole
+    # increments, so a node's reachable totals are exactly the sums of its children's ranges
+    # (a child with a target contributes its target).
+    def node_range(level: str, name: str, idx: np.ndarray) -> tuple[int, int]:
+        if level == "district":
+            slo, shi = int(lo[idx].sum()), int(hi[idx].sum())
+        else:
+            key = p.region if level == "company" else p.district
+            sub = "region" if level == "company" else "district"
+            slo = shi = 0
+            for child in pd.unique(key[idx]):
+                cidx = idx[key[idx] == child]
+                clo, chi = node_range(sub, str(child), cidx)
+                slo, shi = slo + clo, shi + chi
+        tgt = p.total if level == "company" else target.get((level, name))
+        if tgt is None:
+            return slo, shi
+        if not slo <= tgt <= shi:
+            report(level, name, idx, tgt, slo, shi)
+        return tgt, tgt
+
+    node_range("company", "company", np.arange(p.n))
+    cols = ["level", "name", "constraint", "required", "allowed", "reps", "message"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def build_mip(p: QuotaProblem) -> LinearMip:
+    """The arrays of the formulation in the module docstring.
+
+    Columns: ``k (n) | d+ (n) | d- (n) | t | y (n_reps * L)``.
+    """
+    n = p.n
+    u = p.increment
+    f = np.asarray(p.fair, float) / u
+    w = np.maximum(f, 0.01 * max(float(f.mean()), 1e-9))
+    a = p.attain
+    n_y = 0 if a is None else len(a.reps) * len(a.levels)
+    n_col = 3 * n + 1 + n_y
+    it, iy0 = 3 * n, 3 * n + 1
+    c = np.zeros(n_col)
+    c[it] = 1.0
+    c[n : 3 * n] = p.gamma / max(p.total, 1)
+    lb = np.zeros(n_col)
+    ub = np.full(n_col, np.inf)
+    lb[:n] = p.lo
+    ub[:n] = p.hi
+    integer = np.zeros(n_col, bool)
+    integer[:n] = True
+    integer[iy0:] = True
+    ub[iy0:] = 1.0
+
+    rows_i: list[np.ndarray] = []
+    cols_i: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    rlo: list[np.ndarray] = []
+    rhi: list[np.ndarray] = []
+    r = 0
+
+    def add(ri: np.ndarray, ci: np.ndarray, vi: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> int:
+        nonlocal r
+        rows_i.append(ri + r)
+        cols_i.append(ci)
+        vals.append(vi)
+        rlo.append(lo)
+        rhi.append(hi)
+        r += len(lo)
+        return r
+
+    idx = np.arange(n)
+    # company roll-up
+    add(np.zeros(n, int), idx, np.ones(n), np.array([p.total]), np.array([p.total]))
+    # region / district targets
+    for g in p.groups:
+        m = len(g.members)
+        add(np.zeros(m, int), g.members, np.ones(m), np.array([g.total]), np.array([g.total]))
+    # deviation rows: k - d+ + d- = f
+    add(
+        np.concatenate([idx, idx, idx]),
+        np.concatenate([idx, n + idx, 2 * n + idx]),
+        np.concatenate([np.ones(n), -np.ones(n), np.ones(n)]),
+        f,
+        f,
+    )
+    # d+ + d- - w t <= 0
+    add(
+        np.concatenate([idx, idx, idx]),
+        np.concatenate([n + idx, 2 * n + idx, np.full(n, it)]),
+        np.concatenate([np.ones(n), np.ones(n), -w]),
+        np.full(n, -np.inf),
+        np.zeros(n),
+    )
+    if a is not None:
+        nr, L = len(a.reps), len(a.levels)
+        ycol = iy0 + np.arange(nr * L).reshape(nr, L)
+        kap = a.kappa[:, None] * np.ones((1, L))
+        kmax = p.hi[a.reps][:, None] * 1.0
+        kmin = p.lo[a.reps][:, None] * 1.0
+        M = np.maximum(kap * kmax - a.caps, 0.0)
+        never = kap * kmin > a.caps + 1e-9
+        ub[ycol[never]] = 0.0
+        ri = np.arange(nr * L)
+        add(
+            np.concatenate([ri, ri]),
+            np.concatenate([np.repeat(a.reps, L), ycol.ravel()]),
+            np.concatenate([kap.ravel(), M.ravel()]),
+            np.full(nr * L, -np.inf),
+            (a.caps + M).ravel(),
+        )
+        if L > 1:
+            rj = np.arange(nr * (L - 1))
+            add(
+                np.concatenate([rj, rj]),
+                np.concatenate([ycol[:, :-1].ravel(), ycol[:, 1:].ravel()]),
+                np.concatenate([np.ones(nr * (L - 1)), -np.ones(nr * (L - 1))]),
+                np.zeros(nr * (L - 1)),
+                np.full(nr * (L - 1), np.inf),
+            )
+        steps = np.diff(np.concatenate([[0.0], a.levels]))
+        add(
+            np.zeros(nr * L, int),
+            ycol.ravel(),
+            np.tile(steps, nr),
+            np.array([a.share * nr - 1e-9]),
+            np.array([np.inf]),
+        )
+    A = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows_i), np.concatenate(cols_i))), shape=(r, n_col)
+    )
+    return LinearMip(
+        c=c,
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        A=A,
+        row_lo=np.concatenate(rlo),
+        row_hi=np.concatenate(rhi),
+    )
+
+
+def solve_problem(
+    p: QuotaProblem, options: SolverOptions, backend: Backend = "auto"
+) -> tuple[np.ndarray | None, SolveInfo]:
+    """Solve the quota MIP; returns integer increments per territory (None when none found)."""
+    mip = build_mip(p)
+    x, info = solve_mip(mip, options, backend)
+    if x is None:
+        return None, info
+    k = np.rint(x[: p.n]).astype(np.int64)
+    if int(k.sum()) != p.total:  # pragma: no cover - guards solver tolerance
+        raise RuntimeError(f"roll-up broken by solver tolerance: {k.sum()} != {p.total}")
+    return k, info
+
+
+def quantile_caps(
+    active_draws: np.ndarray, kappa_ok: np.ndarray, levels: np.ndarray, increment: float
+) -> np.ndarray:
+    """Revenue quantiles at ``1 - level`` per rep, in increments (``(n_reps, L)``)."""
+    q = np.quantile(active_draws, 1.0 - np.asarray(levels), axis=0).T / increment
+    del kappa_ok
+    return np.asarray(q, float)
+
+
+def ceil_inc(x: np.ndarray, u: float) -> np.ndarray:
+    """Smallest whole number of increments at or above ``x``."""
+    return np.ceil(np.asarray(x, float) / u - 1e-9).astype(np.int64)
+
+
+def floor_inc(x: np.ndarray, u: float) -> np.ndarray:
+    """Largest whole number of increments at or below ``x``."""
+    out = np.floor(np.asarray(x, float) / u + 1e-9)
+    return np.where(np.isfinite(out), out, np.iinfo(np.int64).max // 4).astype(np.int64)
+
+
+_ = math
