@@ -100,33 +100,78 @@ _NAME_C = np.array(["Inc", "LLC", "Group", "Co", "Corp", "Partners"])
 
 
 def example_plan() -> dict[str, object]:
-    """The example incentive plan: one revenue measure, threshold, accelerator, cap."""
-    return {
-        "name": "FY sales plan",
-        "currency": "USD",
-        "roles": {
-            role: {
-                "base_salary": vals["base_salary"],
-                "target_incentive": vals["target_incentive"],
-                "measures": [
-                    {
-                        "name": "revenue",
-                        "weight": 1.0,
-                        "quota_source": "revenue",
-                        "threshold": 0.5,
-                        "tiers": [
-                            {"from": 0.5, "to": 1.0, "rate": 1.0},
-                            {"from": 1.0, "to": 1.5, "rate": 2.0 if role == "AE" else 1.8},
-                            {"from": 1.5, "to": None, "rate": 1.0},
-                        ],
-                        "tier_mode": "marginal",
-                        "cap": 2.5,
-                    }
-                ],
-            }
-            for role, vals in _ROLES.items()
-        },
+    """The example incentive plan (schema: :mod:`spmopt.comp.plan`).
+
+    AE: one revenue measure, nothing below 50% of quota, 1x target incentive per 100% up to
+    quota, a 2x accelerator to 150%, a 1x decelerator above, payout capped at 2.5x TI.
+    Enterprise AE: revenue (80%) with a 1.8x accelerator, new logos (20%) gated on 50% of the
+    revenue quota, a clawback on churned revenue and a SPIF for 120% of quota. Mid-year hires
+    are prorated by month.
+    """
+    revenue_tiers = {
+        "AE": [
+            {"from": 0.0, "to": 1.0, "rate": 1.0},
+            {"from": 1.0, "to": 1.5, "rate": 2.0},
+            {"from": 1.5, "to": None, "rate": 1.0},
+        ],
+        "Enterprise AE": [
+            {"from": 0.0, "to": 1.0, "rate": 1.0},
+            {"from": 1.0, "to": 1.5, "rate": 1.8},
+            {"from": 1.5, "to": None, "rate": 1.0},
+        ],
     }
+    roles: dict[str, object] = {}
+    for role, vals in _ROLES.items():
+        revenue = {
+            "name": "revenue",
+            "weight": 1.0 if role == "AE" else 0.8,
+            "quota_source": "revenue",
+            "threshold": 0.5,
+            "tiers": revenue_tiers[role],
+            "tier_mode": "marginal",
+            "cap": 2.5,
+        }
+        spec: dict[str, object] = {
+            "base_salary": vals["base_salary"],
+            "target_incentive": vals["target_incentive"],
+            "proration": "monthly",
+            "measures": [revenue],
+        }
+        if role == "Enterprise AE":
+            spec["measures"] = [
+                revenue,
+                {
+                    "name": "new_logos",
+                    "weight": 0.2,
+                    "quota_source": "units",
+                    "tiers": [
+                        {"from": 0.0, "to": 1.0, "rate": 1.0},
+                        {"from": 1.0, "to": None, "rate": 1.5},
+                    ],
+                    "tier_mode": "marginal",
+                    "cap": 2.0,
+                    "attainment_model": {"mean": 1.0, "sd": 0.35, "link": 0.3},
+                },
+            ]
+            spec["gates"] = [
+                {"measure": "revenue", "min_attainment": 0.5, "applies_to": ["new_logos"]}
+            ]
+            spec["clawback"] = {
+                "window_months": 6,
+                "churn_rate": 0.02,
+                "recovery": 0.8,
+                "applies_to": ["revenue"],
+            }
+            spec["spifs"] = [
+                {
+                    "name": "president's club",
+                    "amount": 10_000.0,
+                    "measure": "revenue",
+                    "min_attainment": 1.2,
+                }
+            ]
+        roles[role] = spec
+    return {"name": "FY sales plan", "currency": "USD", "roles": roles}
 
 
 def _weighted_kmeans(

@@ -1,0 +1,162 @@
+"""Numba kernels of the Monte Carlo simulator: attainment draws and the fused payout statistics.
+
+Random numbers come from a counter-based stream: draw ``d`` (global index) starts from
+``splitmix64(seed ^ d * K)``, so results do not depend on the chunking, the number of threads or
+the order in which draws run. Normals are Box-Muller pairs from 24-bit uniforms, in float32
+(attainment needs no more: its own sampling error is ~1e-2).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+U64 = np.uint64
+_GOLD = U64(0x9E3779B97F4A7C15)
+_M1 = U64(0xBF58476D1CE4E5B9)
+_M2 = U64(0x94D049BB133111EB)
+_STREAM = U64(0xD1B54A32D192ED03)
+_INV24 = np.float32(1.0 / 16777216.0)
+_TWO_PI = np.float32(6.2831853)
+
+KIND_NORMAL = 0
+KIND_LOGNORMAL = 1
+KIND_EMPIRICAL = 2
+
+
+@nb.njit(inline="always", cache=True)
+def _next(state):  # type: ignore[no-untyped-def]
+    state = state + _GOLD
+    z = state
+    z = (z ^ (z >> U64(30))) * _M1
+    z = (z ^ (z >> U64(27))) * _M2
+    return state, z ^ (z >> U64(31))
+
+
+@nb.njit(inline="always", cache=True)
+def _normal_pair(state):  # type: ignore[no-untyped-def]
+    state, x = _next(state)
+    u1 = np.float32((x >> U64(40)) + U64(1)) * _INV24
+    u2 = np.float32((x >> U64(16)) & U64(0xFFFFFF)) * _INV24
+    rad = np.sqrt(np.float32(-2.0) * np.log(u1))
+    th = _TWO_PI * u2
+    return state, rad * np.cos(th), rad * np.sin(th)
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def gen_attainment(seed, d0, kinds, wcum, mu, sd, emp, shock_sd, out, shock_out):  # type: ignore[no-untyped-def]
+    """Fill ``out[d, r]`` with attainment draws ``d0 + d`` and ``shock_out[d]`` with the shock.
+
+    kinds (K,) int64, wcum (K,) float32 cumulative weights, mu/sd (K, n_reps) float32
+    (lognormal: mu is the mean and sd the log-sd; empirical: mu scales the drawn value),
+    emp (n,) float32 values for the empirical kind, shock_sd float32 log-sd of the
+    company-wide multiplicative shock (mean 1).
+    """
+    nd, nr = out.shape
+    n_comp = kinds.shape[0]
+    n_emp = emp.shape[0]
+    for d in nb.prange(nd):
+        state = U64(seed) ^ (U64(d0 + d) * _STREAM)
+        state, _ = _next(state)
+        state, z0, z1 = _normal_pair(state)
+        shock = np.exp(shock_sd * z0 - np.float32(0.5) * shock_sd * shock_sd)
+        shock_out[d] = shock
+        spare = z1
+        have = True
+        for r in range(nr):
+            k = 0
+            if n_comp > 1:
+                state, x = _next(state)
+                u = np.float32(x >> U64(40)) * _INV24
+                while k < n_comp - 1 and u >= wcum[k]:
+                    k += 1
+            kind = kinds[k]
+            if kind == KIND_EMPIRICAL:
+                state, x = _next(state)
+                idx = np.int64((x >> U64(11)) % U64(n_emp))
+                a = mu[k, r] * emp[idx]
+            else:
+                if have:
+                    z = spare
+                    have = False
+                else:
+                    state, z, spare = _normal_pair(state)
+                    have = True
+                if kind == KIND_NORMAL:
+                    a = mu[k, r] + sd[k, r] * z
+                else:
+                    s = sd[k, r]
+                    a = mu[k, r] * np.exp(s * z - np.float32(0.5) * s * s)
+            a = a * shock
+            if a < 0:
+                a = np.float32(0.0)
+            out[d, r] = a
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def payout_stats(  # type: ignore[no-untyped-def]
+    att,
+    role_idx,
+    lo,
+    c,
+    m,
+    nseg,
+    cap,
+    scale,
+    quota,
+    active,
+    draw_pay,
+    draw_rev,
+    draw_at,
+    rep_sum,
+    rep_sum2,
+    rep_att,
+    rep_at,
+    keep,
+):
+    """Fused payout of one-measure roles and streamed statistics.
+
+    att (nd, nr) float32 attainment; role_idx (nr,) int64 row of the segment tables lo/c/m
+    (n_roles, n_seg) float32 with nseg (n_roles,) segments and cap (n_roles,) float32;
+    scale (nr,) float64 money per payout factor (TI x active share, 0 to skip a rep);
+    quota (nr,) float64 active quota [currency]; active (nr,) bool counted in the statistics.
+    Outputs: draw_pay/draw_rev (nd,) float64 and draw_at (nd,) int64 per draw; rep_sum,
+    rep_sum2, rep_att (n_blocks, nr) float64 and rep_at (n_blocks, nr) int64 per block of
+    draws (summed by the caller); keep (n_keep, nr) float32 payouts of the first draws.
+    """
+    nd, nr = att.shape
+    n_blocks = rep_sum.shape[0]
+    n_keep = keep.shape[0]
+    per = (nd + n_blocks - 1) // n_blocks
+    for b in nb.prange(n_blocks):
+        start = b * per
+        stop = min(nd, start + per)
+        for d in range(start, stop):
+            tot = 0.0
+            rev = 0.0
+            n_at = 0
+            for r in range(nr):
+                a = att[d, r]
+                q = role_idx[r]
+                k = 0
+                for j in range(1, nseg[q]):
+                    if a >= lo[q, j]:
+                        k = j
+                f = c[q, k] + m[q, k] * (a - lo[q, k])
+                if f > cap[q]:
+                    f = cap[q]
+                p = f * scale[r]
+                if d < n_keep:
+                    keep[d, r] = p
+                if active[r]:
+                    tot += p
+                    rev += a * quota[r]
+                    at = a >= np.float32(1.0)
+                    n_at += at
+                    rep_sum[b, r] += p
+                    rep_sum2[b, r] += p * p
+                    rep_att[b, r] += a
+                    rep_at[b, r] += at
+            draw_pay[d] = tot
+            draw_rev[d] = rev
+            draw_at[d] = n_at
