@@ -664,8 +664,8 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    model: Any = _PlanModel
+def _model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:
+    model: Any = root
     for part in loc:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
@@ -683,13 +683,16 @@ def _keys(model: type[BaseModel]) -> list[str]:
     return sorted(f.alias or name for name, f in model.model_fields.items())
 
 
-def _format_error(exc: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid comp plan"]
+def _format_error(
+    exc: ValidationError, source: str, root: type[BaseModel] | None = None, what: str = "comp plan"
+) -> str:
+    root = _PlanModel if root is None else root
+    lines = [f"{source}: invalid {what}"]
     for err in exc.errors():
         loc = tuple(err["loc"])
         where = ".".join(str(x) for x in loc) or "(top level)"
         if err["type"] == "extra_forbidden":
-            model = _model_at(loc[:-1])
+            model = _model_at(loc[:-1], root)
             allowed = _keys(model) if model is not None else []
             close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -95,9 +95,7 @@ class Overrides(BaseModel):
         try:
             return cls.model_validate(dict(value))
         except ValidationError as exc:
-            msg = _format_error(exc, "overrides")
-            allowed = ", ".join(sorted(cls.model_fields))
-            raise ConfigError(f"{msg}\n  (allowed overrides: {allowed})") from None
+            raise ConfigError(_format_error(exc, "overrides", cls, "what-if overrides")) from None
 
     def describe(self) -> str:
         parts = []
@@ -285,7 +283,18 @@ def _prepare_reps(
                 column=col,
                 fix="give one row per rep (annual) or per rep and period with rep_id and quota",
             )
-    qq = q.copy()
+    qq = q[q["rep_id"].notna()].copy()
+    if len(qq) < len(q):
+        vacant = int(q["rep_id"].isna().sum())
+    else:
+        vacant = 0
+    if qq.empty:
+        raise DataError(
+            "no quota carried by a rep",
+            table="quotas",
+            column="rep_id",
+            fix="give rep_id for the quotas to simulate",
+        )
     qq["rep_id"] = qq["rep_id"].astype(str)
     bad = qq.index[~np.isfinite(pd.to_numeric(qq["quota"], errors="coerce").to_numpy(float))]
     if len(bad) or (pd.to_numeric(qq["quota"], errors="coerce") < 0).any():
@@ -302,6 +311,8 @@ def _prepare_reps(
     per_period = "period" in qq.columns and qq.groupby("rep_id").size().max() > 1
     ids = pd.unique(qq["rep_id"])
     notes: dict[str, Any] = {"quota_source": qsrc}
+    if vacant:
+        notes["vacant"] = f"{vacant} quota row(s) without a rep (vacant territories) not paid"
     if reps is not None:
         r = reps.copy()
         r["rep_id"] = r["rep_id"].astype(str)
@@ -362,19 +373,27 @@ def _prepare_reps(
         quota_annual = g["quota"].sum().loc[ids].to_numpy(float)
         quota = g["_active"].sum().loc[ids].to_numpy(float)
         notes["quota_proration"] = "sum of the active months' quotas"
+        if "forecast" in qq.columns:
+            fc = pd.to_numeric(qq["forecast"], errors="coerce").fillna(0.0)
+            qq["_fc"] = np.where(month >= fm, fc, 0.0)
+            active_fc = qq.groupby("rep_id", sort=False)["_fc"].sum().loc[ids].to_numpy(float)
+        else:
+            active_fc = None
     else:
         quota_annual = qq.groupby("rep_id", sort=False)["quota"].sum().loc[ids].to_numpy(float)
         quota = quota_annual * share
         notes["quota_proration"] = "annual quota times the active share"
+        if "forecast" in qq.columns:
+            fc = pd.to_numeric(qq["forecast"], errors="coerce").fillna(0.0)
+            active_fc = fc.groupby(qq["rep_id"], sort=False).sum().loc[ids].to_numpy(float) * share
+        else:
+            active_fc = None
     mean_att = np.ones(len(ids))
-    annual = getattr(quotas, "annual", None)
-    fsrc = annual if isinstance(annual, pd.DataFrame) else q
-    if "forecast" in fsrc.columns and "rep_id" in fsrc.columns:
-        f = fsrc.assign(rep_id=fsrc["rep_id"].astype(str)).groupby("rep_id")["forecast"].sum()
-        qa = pd.Series(quota_annual, index=ids)
-        ratio = (f.reindex(ids) / qa.replace(0, np.nan)).to_numpy(float)
+    if active_fc is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = active_fc / quota
         mean_att = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
-        notes["mean_attainment"] = "forecast / quota from the quotas"
+        notes["mean_attainment"] = "forecast / quota over the active months (from the quotas)"
     return _Reps(
         ids=np.asarray(ids, dtype=object),
         role=np.asarray(role, dtype=object),

@@ -1,0 +1,198 @@
+"""``spmopt simulate``: the comp-cost simulation of a planning data folder.
+
+Quotas come from ``--quotas`` (a CSV/Parquet table ``rep_id, quota[, period, forecast]``), else
+from :class:`spmopt.quota.QuotaSetter` on the current alignment (``accounts.current_territory``)
+and the folder's targets, else (when the quota stage cannot run) from the documented fallback:
+each rep's quota is the company revenue target times ``1 + over_assignment``, split in
+proportion to the last twelve months of revenue of the rep's current territory. The source used
+is printed and written to ``assumptions.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["fallback_quotas", "register"]
+
+
+def fallback_quotas(data: Any) -> Any:
+    """Quotas without the quota stage: target x (1 + over-assignment) split by last-12-month
+    revenue of each rep's current territory (a rep with no history gets the mean share).
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id, territory_id, quota, forecast`` (forecast = last twelve months' revenue).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from spmopt.errors import DataError
+
+    targets = data.targets
+    if targets is None:
+        raise DataError(
+            "no targets.yaml: the fallback quotas need the company revenue target",
+            table="targets",
+            fix="add targets.yaml or pass --quotas",
+        )
+    sales, accounts, reps = data.sales, data.accounts, data.reps
+    end = pd.to_datetime(sales["period"]).max()
+    last = sales[pd.to_datetime(sales["period"]) > end - pd.DateOffset(months=12)]
+    terr = (
+        accounts.set_index("account_id")["current_territory"]
+        if ("current_territory" in accounts)
+        else None
+    )
+    if terr is not None:
+        by_terr = last.groupby(last["account_id"].map(terr))["revenue"].sum()
+        hist = reps["territory_id"].astype(str).map(by_terr).to_numpy(float)
+    elif "rep_id" in last:
+        hist = reps["rep_id"].map(last.groupby("rep_id")["revenue"].sum()).to_numpy(float)
+    else:
+        hist = np.full(len(reps), np.nan)
+    hist = np.where(np.isfinite(hist) & (hist > 0), hist, np.nan)
+    fill = np.nanmean(hist) if np.isfinite(hist).any() else 1.0
+    hist = np.where(np.isfinite(hist), hist, fill)
+    total = float(targets.company_revenue_target) * (1.0 + float(targets.over_assignment))
+    return pd.DataFrame(
+        {
+            "rep_id": reps["rep_id"].astype(str).to_numpy(),
+            "territory_id": reps["territory_id"].astype(str).to_numpy(),
+            "quota": np.round(total * hist / hist.sum(), -3),
+            "forecast": hist,
+        }
+    )
+
+
+def _parse_override(items: list[str]) -> dict[str, Any]:
+    import yaml
+
+    from spmopt.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(
+                f"--override {item!r}: write KEY=VALUE, e.g. revenue_change=-0.1, "
+                "accelerator=1.5, reps_at={share: 0.8, attainment: 1.2}"
+            )
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+def _handler(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import spmopt as spm
+    from spmopt.comp import CompPlan, Empirical, LogNormal, Normal, simulate
+    from spmopt.errors import ConfigError
+    from spmopt.io_utils import atomic_dir, atomic_write_frame
+
+    data = spm.read_planning_data(args.path)
+    if args.plan is not None:
+        plan = CompPlan.from_yaml(args.plan)
+    elif data.plan is not None:
+        plan = CompPlan.from_dict(data.plan, source=str(Path(args.path) / "plan.yaml"))
+    else:
+        raise ConfigError(f"{args.path}: no plan.yaml; pass --plan PATH")
+    if args.quotas is not None:
+        qp = Path(args.quotas)
+        quotas: Any = pd.read_parquet(qp) if qp.suffix == ".parquet" else pd.read_csv(qp)
+        quota_source = f"table {qp}"
+    else:
+        try:
+            from spmopt.quota import QuotaSetter, current_assignment
+
+            quotas = QuotaSetter().solve(
+                current_assignment(data.accounts, data.reps),
+                None,
+                accounts=data.accounts,
+                reps=data.reps,
+                sales=data.sales,
+                targets=data.targets,
+            )
+            if getattr(quotas, "status", "optimal") not in ("optimal", "feasible", "time_limit"):
+                raise RuntimeError(getattr(quotas, "diagnosis", "quota model failed"))
+            quota_source = "spmopt.quota.QuotaSetter on the current alignment"
+        except (ImportError, AttributeError, RuntimeError) as exc:
+            quotas = fallback_quotas(data)
+            quota_source = (
+                "fallback: target x (1 + over-assignment) split by last-12-month territory "
+                f"revenue ({type(exc).__name__}: {exc})"
+            )
+    print(f"quotas: {quota_source}")
+    if args.attainment == "history":
+        dist: Any = Empirical.from_history(
+            data.sales, by="rep_id", common_shock=args.common_shock, mean=None
+        )
+    elif args.attainment == "normal":
+        dist = Normal(mean=None, sd=args.sd, common_shock=args.common_shock)
+    else:
+        dist = LogNormal(mean=None, sd=args.sd, common_shock=args.common_shock)
+    sim = simulate(
+        plan,
+        quotas,
+        dist,
+        n_draws=args.draws,
+        seed=args.seed,
+        reps=data.reps,
+        targets=data.targets,
+        overrides=_parse_override(args.override or []),
+    )
+    print(sim)
+    assumptions = {"quotas": quota_source, **{k: str(v) for k, v in sim.assumptions.items()}}
+    with atomic_dir(args.out) as tmp:
+        atomic_write_frame(
+            sim.summary.rename("value").rename_axis("metric").reset_index(), tmp / "summary.csv"
+        )
+        atomic_write_frame(sim.per_rep, tmp / "per_rep.csv")
+        atomic_write_frame(sim.checks, tmp / "checks.csv")
+        atomic_write_frame(sim.draws, tmp / "draws.csv")
+        atomic_write_frame(
+            pd.DataFrame({"key": list(assumptions), "value": list(assumptions.values())}),
+            tmp / "assumptions.csv",
+        )
+    print(f"wrote summary.csv, per_rep.csv, checks.csv, draws.csv, assumptions.csv to {args.out}")
+    if args.strict and sim.passed is False:
+        print("a check failed (--strict)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``spmopt simulate`` to the command line."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="Monte Carlo cost of the incentive plan against the CCOS band and margin floor",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", type=Path, help="planning data folder (accounts, reps, sales, ...)")
+    p.add_argument("--plan", type=Path, default=None, help="plan YAML (default PATH/plan.yaml)")
+    p.add_argument("--quotas", type=Path, default=None, help="quota table (CSV or Parquet)")
+    p.add_argument("--draws", type=int, default=10_000, help="Monte Carlo draws (10000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--attainment",
+        choices=("lognormal", "normal", "history"),
+        default="lognormal",
+        help="attainment distribution: moment-matched lognormal or normal around the quotas' "
+        "forecast / quota, or a bootstrap of historical relative attainment (default lognormal)",
+    )
+    p.add_argument("--sd", type=float, default=0.25, help="attainment sd (0.25)")
+    p.add_argument("--common-shock", type=float, default=0.10, help="company-wide shock sd (0.10)")
+    p.add_argument(
+        "--override",
+        action="append",
+        metavar="KEY=VALUE",
+        help="what-if, repeatable: revenue_change=-0.1, accelerator=1.5, "
+        "'reps_at={share: 0.8, attainment: 1.2}', target_incentive_change=0.05",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a check fails")
+    p.set_defaults(func=_handler)
