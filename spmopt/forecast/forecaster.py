@@ -1,0 +1,558 @@
+"""RevenueForecaster: hierarchical monthly revenue forecasts with calibrated intervals."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spmopt.errors import ConfigError
+from spmopt.forecast.history import Panel, to_panel
+from spmopt.forecast.intervals import (
+    Calibration,
+    calibrate,
+    gaussian_copula_draws,
+    series_scale,
+)
+from spmopt.forecast.models import DEFAULT_CANDIDATES, MODELS, forecast_panel
+from spmopt.forecast.reconcile import METHODS, reconcile
+
+__all__ = ["ForecastResult", "RevenueForecaster", "SamplePaths"]
+
+MIN_TRAIN = 12  # months of history a backtest window needs before its origin
+
+
+@dataclass(frozen=True, repr=False)
+class SamplePaths:
+    """Joint sample paths of future revenue.
+
+    Attributes
+    ----------
+    unique_id : ndarray of str (n_series,)
+    ds : DatetimeIndex (horizon,)
+    values : ndarray (n_draws, n_series, horizon)
+        Revenue per month [currency]. Draws share a common shock across series and are
+        correlated across months; paths of upper levels are sums of bottom paths, so they are
+        coherent draw by draw.
+    level : str
+    """
+
+    unique_id: np.ndarray
+    ds: pd.DatetimeIndex
+    values: np.ndarray
+    level: str = "rep"
+
+    def annual(self) -> np.ndarray:
+        """Sum over the horizon per draw and series, (n_draws, n_series) [currency]."""
+        return self.values.sum(axis=2)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table ``draw, unique_id, ds, value``."""
+        d, n, h = self.values.shape
+        return pd.DataFrame(
+            {
+                "draw": np.repeat(np.arange(d), n * h),
+                "unique_id": np.tile(np.repeat(self.unique_id, h), d),
+                "ds": np.tile(np.asarray(self.ds), d * n),
+                "value": self.values.ravel(),
+            }
+        )
+
+    def __repr__(self) -> str:
+        d, n, h = self.values.shape
+        return (
+            f"SamplePaths(level={self.level!r}, n_draws={d}, n_series={n}, horizon={h}, "
+            f"ds={self.ds[0]:%Y-%m}..{self.ds[-1]:%Y-%m})"
+        )
+
+
+@dataclass(frozen=True)
+class _SamplingState:
+    ids: np.ndarray
+    level: np.ndarray
+    bottom: np.ndarray
+    s: np.ndarray
+    yhat: np.ndarray  # reconciled, (m, h)
+    scale: np.ndarray  # (m,)
+    bottom_level: str
+    nonnegative: bool
+    seed: int
+
+
+@dataclass(frozen=True, repr=False)
+class ForecastResult:
+    """Reconciled forecasts with calibrated intervals.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        ``unique_id, ds, level, yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95, yhat_hi_95, model``
+        (one row per series and month; revenue in currency/month; one lo/hi pair per interval
+        level asked for).
+    model : str
+        Model setting of the forecaster (``auto`` or a model name).
+    reconcile : str
+        Reconciliation method.
+    selection : DataFrame
+        Backtest MASE of every candidate model by level (``model, level, mase``) and which one
+        was selected; empty when the model was fixed and no window fitted.
+    calibration : Calibration
+        The pooled error model behind the intervals and samples.
+    notes : tuple of str
+        Fallbacks and repairs applied to the input, in plain words.
+    """
+
+    frame: pd.DataFrame
+    model: str
+    reconcile: str
+    selection: pd.DataFrame
+    calibration: Calibration
+    notes: tuple[str, ...]
+    _state: _SamplingState = field(repr=False)
+
+    def __repr__(self) -> str:
+        n = self.frame["unique_id"].nunique()
+        ds = self.frame["ds"]
+        by_level = self.frame.groupby("level", sort=False)["unique_id"].nunique()
+        lv = ", ".join(f"{k}: {v}" for k, v in by_level.items())
+        return (
+            f"ForecastResult(model={self.model!r}, reconcile={self.reconcile!r}, series={n} "
+            f"({lv}), ds={ds.min():%Y-%m}..{ds.max():%Y-%m}, notes={len(self.notes)})"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The forecast table (a copy of :attr:`frame`)."""
+        return self.frame.copy()
+
+    @property
+    def levels(self) -> list[str]:
+        """Levels present, bottom first."""
+        return list(pd.unique(self.frame["level"]))
+
+    def samples(self, n: int = 1000, seed: int | None = None, level: str = "rep") -> SamplePaths:
+        """Draw ``n`` joint sample paths of the series of ``level``.
+
+        Bottom-level paths are ``yhat + scale × e`` where ``e`` follows the calibrated pooled
+        error distribution of each step; a Gaussian copula gives them the backtest correlation
+        across months and a common shock across series (correlation ``calibration.rho``). Upper
+        levels are sums of bottom paths, so samples are coherent. Revenue is kept ≥ 0 where the
+        history is non-negative.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        seed : int, optional
+            Seed of the draws (defaults to the forecaster's seed).
+        level : str
+            Level whose series are returned (``rep``, ``district``, ``region``, ``total``).
+        """
+        st = self._state
+        if n < 1:
+            raise ConfigError(f"n={n}: the number of draws must be at least 1")
+        if level not in set(st.level):
+            raise ConfigError(f"level={level!r} is not in the forecast; levels: {self.levels}")
+        rng = np.random.default_rng(st.seed if seed is None else seed)
+        cal = self.calibration
+        b = st.bottom
+        u = gaussian_copula_draws(rng, n, len(b), cal.corr_time, cal.rho)
+        q = cal.quantile(st.bottom_level, u)  # standardised errors
+        e = q * cal.spread[st.bottom_level][None, None, :]
+        paths = st.yhat[b][None] + st.scale[b][None, :, None] * e
+        if st.nonnegative:
+            paths = np.maximum(paths, 0.0)
+        rows = np.flatnonzero(st.level == level)
+        ds = pd.DatetimeIndex(pd.unique(self.frame["ds"]))
+        if np.array_equal(rows, b):
+            values = paths
+        else:
+            values = np.einsum("rb,dbh->drh", st.s[rows], paths)
+        return SamplePaths(st.ids[rows].astype(str), ds, values, level)
+
+    def annual(
+        self, level: str = "rep", n_samples: int = 4000, seed: int | None = None
+    ) -> pd.DataFrame:
+        """Totals over the horizon per series: mean forecast and interval from the samples.
+
+        Returns ``unique_id, level, yhat, yhat_lo_<L>, yhat_hi_<L>`` [currency over the
+        horizon, e.g. the plan year].
+        """
+        sp = self.samples(n_samples, seed=seed, level=level)
+        ann = sp.annual()
+        f = self.frame[self.frame["level"] == level]
+        mean = f.groupby("unique_id", sort=False)["yhat"].sum().reindex(sp.unique_id)
+        out = pd.DataFrame({"unique_id": sp.unique_id, "level": level, "yhat": mean.to_numpy()})
+        for lv in self._interval_levels():
+            a = (100 - lv) / 200
+            out[f"yhat_lo_{lv}"] = np.quantile(ann, a, axis=0)
+            out[f"yhat_hi_{lv}"] = np.quantile(ann, 1 - a, axis=0)
+        return out
+
+    def _interval_levels(self) -> list[int]:
+        return sorted(
+            int(c.rsplit("_", 1)[1]) for c in self.frame.columns if c.startswith("yhat_lo_")
+        )
+
+
+class RevenueForecaster:
+    """Monthly revenue forecasts for a sales hierarchy, reconciled and with calibrated intervals.
+
+    ``fit`` runs a rolling-origin backtest inside the history (``n_windows`` origins, ``step``
+    months apart, each forecasting ``horizon`` months) to (1) choose the model per hierarchy
+    level when ``model="auto"`` (lowest MASE), (2) estimate the error covariance for MinT and
+    (3) calibrate the intervals by pooling scaled errors across the series of a level, per step
+    ahead. ``predict`` returns the reconciled forecasts of the months after the history.
+
+    Parameters
+    ----------
+    model : str
+        ``"auto"`` (select per level among ``candidates`` by backtest MASE) or one of
+        ``naive, snaive, drift, ets, theta, comb, gbm, prophet``. ``comb`` is the equal-weight
+        combination of ETS and Theta.
+    horizon : int
+        Months to forecast (≥ 1).
+    levels : tuple of int
+        Interval coverage levels in percent, e.g. ``(80, 95)``.
+    reconcile : str
+        ``mint_shrink`` (default), ``mint_wls``, ``mint_ols``, ``bottom_up``, ``top_down``
+        (forecast proportions) or ``none``.
+    seed : int
+        Seed of the global model and of the sample paths.
+    n_windows, step : int
+        Internal backtest windows and the months between their origins.
+    candidates : tuple of str, optional
+        Models ``auto`` chooses from (default: comb, ets, theta, snaive, drift, naive).
+    season : int
+        Months in a seasonal cycle.
+    allow_negative : bool
+        Accept months of negative revenue (net credits); otherwise they raise ``DataError``.
+    freq : str
+        Frequency of the data; only ``"MS"`` (month start) is supported.
+    """
+
+    def __init__(
+        self,
+        model: str = "auto",
+        horizon: int = 12,
+        levels: tuple[int, ...] = (80, 95),
+        reconcile: str = "mint_shrink",
+        seed: int = 0,
+        *,
+        n_windows: int = 4,
+        step: int = 2,
+        candidates: tuple[str, ...] | None = None,
+        season: int = 12,
+        allow_negative: bool = False,
+        freq: str = "MS",
+    ) -> None:
+        self.model = model
+        self.horizon = horizon
+        self.levels = levels
+        self.reconcile = reconcile
+        self.seed = seed
+        self.n_windows = n_windows
+        self.step = step
+        self.candidates = candidates
+        self.season = season
+        self.allow_negative = allow_negative
+        self.freq = freq
+
+    def __repr__(self) -> str:
+        return (
+            f"RevenueForecaster(model={self.model!r}, horizon={self.horizon}, "
+            f"levels={self.levels}, reconcile={self.reconcile!r}, seed={self.seed})"
+        )
+
+    def get_params(self) -> dict[str, Any]:
+        """Settings as given (scikit-learn style)."""
+        keys = (
+            "model horizon levels reconcile seed n_windows step candidates season "
+            "allow_negative freq"
+        ).split()
+        return {k: getattr(self, k) for k in keys}
+
+    def set_params(self, **params: Any) -> RevenueForecaster:
+        """A copy with some settings changed."""
+        new = copy.copy(self)
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise ConfigError(f"unknown setting {k!r}; allowed: {list(self.get_params())}")
+            setattr(new, k, v)
+        for attr in [a for a in vars(new) if a.endswith("_")]:
+            delattr(new, attr)
+        return new
+
+    # ------------------------------------------------------------------ checks
+    def _check(self) -> list[str]:
+        if self.freq != "MS":
+            raise ConfigError(
+                f"freq={self.freq!r} is not supported: spmopt forecasts monthly revenue "
+                "(freq='MS', ds on the first of the month); aggregate the data to months"
+            )
+        if not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
+            raise ConfigError(
+                f"horizon={self.horizon!r}: the horizon must be a whole number of months ≥ 1 "
+                "(12 for a plan year)"
+            )
+        allowed = ("auto", *MODELS)
+        if self.model not in allowed:
+            raise ConfigError(f"model={self.model!r} is not known; allowed: {list(allowed)}")
+        cands = list(self.candidates) if self.candidates is not None else list(DEFAULT_CANDIDATES)
+        bad = [c for c in cands if c not in MODELS]
+        if bad or not cands:
+            raise ConfigError(f"candidates {bad} are not known; allowed: {list(MODELS)}")
+        if self.reconcile not in METHODS:
+            raise ConfigError(
+                f"reconcile={self.reconcile!r} is not known; allowed: {list(METHODS)}"
+            )
+        levels = tuple(self.levels)
+        if not levels or any(not (0 < float(lv) < 100) for lv in levels):
+            raise ConfigError(f"levels={self.levels!r}: interval levels are percents in (0, 100)")
+        if self.n_windows < 0 or self.step < 1 or self.season < 2:
+            raise ConfigError("n_windows must be ≥ 0, step ≥ 1 and season ≥ 2")
+        return cands if self.model == "auto" else [str(self.model)]
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, history: pd.DataFrame) -> RevenueForecaster:
+        """Fit on a long history table ``unique_id, ds, y`` (+ ``level``, ``parent``).
+
+        Parameters
+        ----------
+        history : DataFrame
+            Monthly revenue per series, e.g. from :func:`build_history`. With ``level`` and
+            ``parent`` columns the series form a hierarchy and forecasts are reconciled.
+        """
+        t0 = time.perf_counter()
+        models = self._check()
+        panel = to_panel(history, allow_negative=self.allow_negative)
+        h = int(self.horizon)
+        m, t = panel.y.shape
+        s_mat, bottom = panel.summing_matrix()
+        level = panel.level.astype(str)
+        order = panel.levels
+        bottom_level = str(level[bottom[0]])
+        notes = list(panel.notes)
+        nonneg = bool((np.nan_to_num(panel.y) >= 0).all())
+        codes = np.array([order.index(lv) for lv in level], dtype=float)
+        method = self.reconcile if panel.is_hierarchy() else "none"
+
+        origins = [t - h - self.step * k for k in range(self.n_windows)]
+        origins = [o for o in origins if o >= MIN_TRAIN]
+        if len(origins) < self.n_windows:
+            notes.append(
+                f"history of {t} months fits {len(origins)} of {self.n_windows} backtest "
+                f"windows of {h} months (each needs {MIN_TRAIN} months before its origin)"
+            )
+        # ---- backtest of every candidate on the windows
+        errs: dict[str, list[np.ndarray]] = {mod: [] for mod in models}
+        base_w: dict[str, list[np.ndarray]] = {mod: [] for mod in models}
+        actual_w: list[np.ndarray] = []
+        scale_w: list[np.ndarray] = []
+        for o in origins:
+            ytr, st = _train(panel, o)
+            act = panel.y[:, o : o + h]
+            actual_w.append(act)
+            scale_w.append(series_scale(ytr, self.season))
+            for mod in models:
+                pf = forecast_panel(
+                    ytr, st, h, mod, season=self.season, ds=panel.ds[:o],
+                    level_code=codes, seed=self.seed,
+                )  # fmt: skip
+                base_w[mod].append(pf.values)
+                errs[mod].append(act - pf.values)
+        sel_rows = []
+        chosen: dict[str, str] = {}
+        for lv in order:
+            rows = level == lv
+            scores = {}
+            for mod in models:
+                if origins:
+                    z = np.stack(
+                        [np.abs(e[rows]) / s[rows, None] for e, s in zip(errs[mod], scale_w)]
+                    )
+                    scores[mod] = float(np.nanmean(z)) if np.isfinite(z).any() else np.nan
+                else:
+                    scores[mod] = np.nan
+            finite = {k: v for k, v in scores.items() if np.isfinite(v)}
+            if finite:
+                best = min(finite, key=lambda k: finite[k])
+            else:
+                best = _no_backtest_choice(models, t, self.season)
+            chosen[lv] = best
+            for mod, sc in scores.items():
+                sel_rows.append({"level": lv, "model": mod, "mase": sc, "selected": mod == best})
+        selection = pd.DataFrame(sel_rows, columns=["level", "model", "mase", "selected"])
+
+        def assemble(per_model: dict[str, np.ndarray]) -> np.ndarray:
+            out = np.zeros((m, h))
+            for lv in order:
+                rows = level == lv
+                out[rows] = per_model[chosen[lv]][rows]
+            return out
+
+        # error sample of the selected base forecasts, for MinT: rows = (window, step)
+        if origins:
+            e_sel = np.stack(
+                [assemble({k: errs[k][w] for k in models}) for w in range(len(origins))]
+            )
+            err_rows = np.nan_to_num(e_sel.transpose(0, 2, 1).reshape(-1, m))
+        else:
+            err_rows = None
+        # ---- reconciled backtest errors, scaled, pooled per level
+        scaled: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
+        for w, _o in enumerate(origins):
+            base = assemble({k: base_w[k][w] for k in models})
+            rec = self._reconcile(base, s_mat, bottom, method, err_rows, panel.parent, nonneg)
+            z = (actual_w[w] - rec) / scale_w[w][:, None]
+            for lv in order:
+                scaled[lv].append(z[level == lv])
+        scaled_arr = {
+            lv: (np.stack(v) if v else np.empty((0, int((level == lv).sum()), h)))
+            for lv, v in scaled.items()
+        }
+        fallback = None
+        if not origins:
+            fallback = {lv: np.sqrt(np.arange(1, h + 1)) for lv in order}
+            notes.append(
+                "intervals use a default error growth (1 MASE unit × √step) because the "
+                "history is too short for a backtest window; treat them as rough"
+            )
+        cal = calibrate(scaled_arr, bottom_level, h, fallback)
+        # ---- final base forecasts on the whole history
+        per_model: dict[str, np.ndarray] = {}
+        used = np.empty(m, dtype=object)
+        for mod in sorted(set(chosen.values())):
+            pf = forecast_panel(
+                panel.y, panel.start, h, mod, season=self.season, ds=panel.ds,
+                level_code=codes, seed=self.seed,
+            )  # fmt: skip
+            per_model[mod] = pf.values
+            for lv in order:
+                if chosen[lv] == mod:
+                    used[level == lv] = pf.used[level == lv]
+        base = assemble(per_model)
+        rec = self._reconcile(base, s_mat, bottom, method, err_rows, panel.parent, nonneg)
+        short = [u for u in used if "short" in str(u)]
+        if short:
+            notes.append(
+                f"{len(short)} series too short for the model fell back: "
+                + "; ".join(sorted(set(map(str, short))))
+            )
+        zero = int((used == "zero").sum())
+        if zero:
+            notes.append(f"{zero} series with no revenue in the history are forecast 0")
+        obs = np.nan_to_num(panel.y)
+        intermittent = ((obs == 0).mean(axis=1) >= 0.3) & (used != "zero")
+        if intermittent.any():
+            notes.append(
+                f"{int(intermittent.sum())} intermittent series (≥30% months without revenue): "
+                "their intervals are wide and the monthly path is a smoothed level"
+            )
+        self.panel_ = panel
+        self.selected_ = chosen
+        self.selection_ = selection
+        self.calibration_ = cal
+        self.yhat_ = rec
+        self.used_ = used
+        self.scale_ = series_scale(panel.y, self.season)
+        self.notes_ = tuple(notes)
+        self.method_ = method
+        self.nonnegative_ = nonneg
+        self.summing_ = (s_mat, bottom)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _reconcile(
+        self,
+        base: np.ndarray,
+        s_mat: np.ndarray,
+        bottom: np.ndarray,
+        method: str,
+        err_rows: np.ndarray | None,
+        parent: np.ndarray,
+        nonneg: bool,
+    ) -> np.ndarray:
+        rec = reconcile(base, s_mat, bottom, method, errors=err_rows, parent=parent)
+        if nonneg:
+            if method == "none":
+                rec = np.maximum(rec, 0.0)
+            else:
+                rec = s_mat @ np.maximum(rec[bottom], 0.0)
+        return rec
+
+    # ----------------------------------------------------------------- predict
+    def predict(self) -> ForecastResult:
+        """Forecast the ``horizon`` months after the history (see :class:`ForecastResult`)."""
+        if not hasattr(self, "panel_"):
+            raise ConfigError("call fit(history) before predict()")
+        panel: Panel = self.panel_
+        h = int(self.horizon)
+        m = len(panel.ids)
+        ds = pd.date_range(panel.ds[-1], periods=h + 1, freq="MS")[1:]
+        level = panel.level.astype(str)
+        cal: Calibration = self.calibration_
+        frame = pd.DataFrame(
+            {
+                "unique_id": np.repeat(panel.ids.astype(str), h),
+                "ds": np.tile(ds.to_numpy(), m),
+                "level": np.repeat(level, h),
+                "yhat": self.yhat_.ravel(),
+            }
+        )
+        for lv in sorted(int(x) for x in self.levels):
+            a = (100 - lv) / 200
+            lo = np.empty((m, h))
+            hi = np.empty((m, h))
+            for name in pd.unique(level):
+                rows = level == name
+                lo[rows] = self.yhat_[rows] + self.scale_[rows, None] * cal.offsets(name, a)
+                hi[rows] = self.yhat_[rows] + self.scale_[rows, None] * cal.offsets(name, 1 - a)
+            if self.nonnegative_:
+                lo = np.maximum(lo, 0.0)
+                hi = np.maximum(hi, 0.0)
+            frame[f"yhat_lo_{lv}"] = lo.ravel()
+            frame[f"yhat_hi_{lv}"] = hi.ravel()
+        frame["model"] = np.repeat(self.used_.astype(str), h)
+        s_mat, bottom = self.summing_
+        state = _SamplingState(
+            ids=panel.ids.astype(str),
+            level=level,
+            bottom=bottom,
+            s=s_mat,
+            yhat=self.yhat_,
+            scale=self.scale_,
+            bottom_level=str(level[bottom[0]]),
+            nonnegative=self.nonnegative_,
+            seed=int(self.seed),
+        )
+        return ForecastResult(
+            frame=frame,
+            model=str(self.model),
+            reconcile=self.method_,
+            selection=self.selection_,
+            calibration=cal,
+            notes=self.notes_,
+            _state=state,
+        )
+
+
+def _no_backtest_choice(models: list[str], t: int, season: int) -> str:
+    """Model to use when no backtest window fits: seasonal naive for a year or more of data."""
+    for pick in ("comb", "snaive") if t >= 2 * season else ("snaive", "naive"):
+        if pick in models:
+            return pick
+    return models[0]
+
+
+def _train(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray]:
+    """History before ``origin``; series not started by then become all-zero."""
+    ytr = panel.y[:, :origin].copy()
+    st = panel.start.copy()
+    late = st >= origin
+    ytr[late] = 0.0
+    st[late] = 0
+    return ytr, st

@@ -1,0 +1,217 @@
+"""Prediction intervals and sample paths from pooled, scaled backtest errors.
+
+Per-series conformal intervals from a handful of windows are far too narrow (2 windows covered
+62 % at 80 %). spmopt pools instead: every backtest error is divided by its series' scale (the
+in-sample mean absolute seasonal difference, the MASE denominator) and the scaled errors of all
+series of one hierarchy level are pooled, per step ahead. For a level with enough errors the
+spread per step is estimated directly; a small level (a handful of regions, one total) takes the
+step profile of the bottom level and only its own size. The shape (standardised quantiles) is
+pooled over steps, per level when it has at least 200 errors, else over all levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["Calibration", "calibrate"]
+
+_MIN_DIRECT = 30  # errors per (level, step) to estimate that spread directly
+_MIN_SHAPE = 200  # errors per level to use its own standardised quantiles
+_GRID = np.linspace(0.0005, 0.9995, 1999)
+
+
+def series_scale(y: np.ndarray, season: int = 12) -> np.ndarray:
+    """MASE denominator of each row of ``y`` (n, T; NaN before the start).
+
+    Mean absolute seasonal difference (first difference when shorter than a season and a
+    half), falling back to the mean absolute value, then to 1 for all-zero series.
+    """
+    n, t = y.shape
+
+    def mean_abs(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = np.isfinite(d)
+        cnt = ok.sum(axis=1)
+        tot = np.where(ok, np.abs(d), 0.0).sum(axis=1)
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan), cnt
+
+    if t > season:
+        a, ca = mean_abs(y[:, season:] - y[:, :-season])
+        a = np.where(ca >= 6, a, np.nan)
+    else:
+        a = np.full(n, np.nan)
+    b = mean_abs(np.diff(y, axis=1))[0] if t > 1 else np.full(n, np.nan)
+    c = mean_abs(y)[0]
+    out = np.where(np.isfinite(a) & (a > 0), a, np.where(np.isfinite(b) & (b > 0), b, c))
+    return np.where(np.isfinite(out) & (out > 0), out, 1.0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrated error model per level.
+
+    Attributes
+    ----------
+    levels : tuple of str
+    spread : dict level -> ndarray (h,), RMS of scaled errors per step.
+    shape : dict level -> ndarray (len(_GRID),), standardised error quantiles on ``grid``.
+    n_errors : dict level -> int
+    corr_time : ndarray (h, h), correlation of standardised errors across steps (bottom level).
+    rho : float, cross-series correlation of bottom errors (the common shock).
+    source : str, ``backtest`` or ``in-sample`` (no window fitted in the history).
+    """
+
+    levels: tuple[str, ...]
+    spread: dict[str, np.ndarray]
+    shape: dict[str, np.ndarray]
+    n_errors: dict[str, int]
+    corr_time: np.ndarray
+    rho: float
+    source: str
+
+    def quantile(self, level: str, p: float | np.ndarray) -> np.ndarray:
+        """Standardised error quantile(s) at probability ``p`` for ``level``."""
+        return np.interp(p, _GRID, self.shape[level])
+
+    def offsets(self, level: str, p: float) -> np.ndarray:
+        """Scaled error quantile per step (h,): add ``scale × offsets`` to the forecast."""
+        return self.spread[level] * self.quantile(level, p)
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    if len(x) < 3:
+        return x
+    pad = np.r_[x[0], x, x[-1]]
+    return (pad[:-2] + pad[1:-1] + pad[2:]) / 3
+
+
+def _shape(u: np.ndarray) -> np.ndarray:
+    u = u[np.isfinite(u)]
+    if len(u) < 20:
+        return stats.norm.ppf(_GRID)
+    q = np.quantile(u, _GRID)
+    # beyond the data's range use the Gaussian tail of the same spread, never narrower
+    tails = stats.norm.ppf(_GRID)
+    lo_p, hi_p = 1.0 / (len(u) + 1), 1 - 1.0 / (len(u) + 1)
+    q = np.where(_GRID < lo_p, np.minimum(q, tails), q)
+    q = np.where(_GRID > hi_p, np.maximum(q, tails), q)
+    return np.maximum.accumulate(q)
+
+
+def calibrate(
+    scaled: dict[str, np.ndarray],
+    bottom_level: str,
+    h: int,
+    fallback_spread: dict[str, np.ndarray] | None = None,
+) -> Calibration:
+    """Build a :class:`Calibration` from scaled errors.
+
+    Parameters
+    ----------
+    scaled : dict level -> ndarray (windows, n_series, h)
+        Backtest errors ``(actual - forecast) / scale``, NaN where unknown.
+    bottom_level : str
+        Level whose step profile and cross-step correlation serve the small levels.
+    h : int
+        Horizon.
+    fallback_spread : dict level -> ndarray (h,), optional
+        Spread to use for a level without any backtest error (in-sample based).
+    """
+    levels = tuple(scaled)
+    spread: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    raw: dict[str, np.ndarray] = {}
+    for lv, z in scaled.items():
+        flat = z.reshape(-1, z.shape[-1]) if z.size else np.empty((0, h))
+        n = np.isfinite(flat).sum(axis=0)
+        counts[lv] = int(n.sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rms = np.sqrt(np.nansum(flat * flat, axis=0) / np.maximum(n, 1))
+        raw[lv] = np.where(n > 0, rms, np.nan)
+    b = raw.get(bottom_level)
+    profile = b / np.nanmean(b) if b is not None and np.isfinite(b).any() else np.ones(h)
+    profile = np.where(np.isfinite(profile), profile, 1.0)
+    profile = np.maximum.accumulate(_smooth(profile))
+    for lv, z in scaled.items():
+        flat = z.reshape(-1, z.shape[-1]) if z.size else np.empty((0, h))
+        n = np.isfinite(flat).sum(axis=0)
+        if counts[lv] == 0:
+            fb = fallback_spread.get(lv) if fallback_spread else None
+            spread[lv] = fb if fb is not None else np.sqrt(np.arange(1, h + 1))
+            continue
+        if n.min() >= _MIN_DIRECT:
+            spread[lv] = _smooth(raw[lv])
+        else:
+            # own size, bottom profile: a = sqrt(mean(z² / profile²))
+            with np.errstate(invalid="ignore"):
+                a = np.sqrt(np.nanmean((flat / profile[None, :]) ** 2))
+            spread[lv] = a * profile
+        spread[lv] = np.maximum(spread[lv], 1e-9)
+    shape: dict[str, np.ndarray] = {}
+    pooled = []
+    for lv, z in scaled.items():
+        if counts[lv]:
+            pooled.append((z / spread[lv]).ravel())
+    all_u = np.concatenate(pooled) if pooled else np.empty(0)
+    common = _shape(all_u)
+    for lv, z in scaled.items():
+        u = (z / spread[lv]).ravel()
+        shape[lv] = _shape(u) if np.isfinite(u).sum() >= _MIN_SHAPE else common
+    corr, rho = _dependence(scaled.get(bottom_level), spread.get(bottom_level), h)
+    return Calibration(
+        levels=levels,
+        spread=spread,
+        shape=shape,
+        n_errors=counts,
+        corr_time=corr,
+        rho=rho,
+        source="backtest" if any(counts.values()) else "in-sample",
+    )
+
+
+def _dependence(
+    z: np.ndarray | None, spread: np.ndarray | None, h: int
+) -> tuple[np.ndarray, float]:
+    """Correlation across steps and the common-shock correlation across series."""
+    eye = np.eye(h)
+    if z is None or spread is None or z.size == 0:
+        return 0.5 * eye + 0.5 * np.ones((h, h)), 0.2
+    u = z / spread  # (w, n, h)
+    rows = u.reshape(-1, h)
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    if len(rows) >= h + 5:
+        c = np.corrcoef(rows, rowvar=False)
+        c = np.where(np.isfinite(c), c, 0.0)
+        np.fill_diagonal(c, 1.0)
+        c = 0.8 * c + 0.2 * eye
+        w, v = np.linalg.eigh(c)
+        c = (v * np.maximum(w, 1e-6)) @ v.T
+        d = np.sqrt(np.diag(c))
+        c = c / d[:, None] / d[None, :]
+    else:
+        c = 0.5 * eye + 0.5 * np.ones((h, h))
+    n = u.shape[1]
+    if n >= 3:
+        with np.errstate(invalid="ignore"):
+            mean_u = np.nanmean(u, axis=1)  # (w, h)
+            var_u = float(np.nanmean(u * u))
+            ratio = float(np.nanmean(mean_u * mean_u)) / max(var_u, 1e-12)
+        rho = (ratio - 1.0 / n) / (1.0 - 1.0 / n)
+        rho = float(np.clip(rho if np.isfinite(rho) else 0.2, 0.0, 0.95))
+    else:
+        rho = 0.2
+    return c, rho
+
+
+def gaussian_copula_draws(
+    rng: np.random.Generator, n_draws: int, n_series: int, corr_time: np.ndarray, rho: float
+) -> np.ndarray:
+    """Uniform draws (n_draws, n_series, h) with correlation across steps and a common shock."""
+    h = corr_time.shape[0]
+    lchol = np.linalg.cholesky(corr_time)
+    common = rng.standard_normal((n_draws, 1, h)) @ lchol.T
+    own = rng.standard_normal((n_draws, n_series, h)) @ lchol.T
+    z = np.sqrt(rho) * common + np.sqrt(1 - rho) * own
+    return stats.norm.cdf(z)
