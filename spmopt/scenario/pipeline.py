@@ -314,7 +314,7 @@ def comp_stage(scenario: Scenario, data: PlanningData, quotas: Any, fc: Forecast
     plan = CompPlan.from_dict(data.plan, source="comp plan")
     overrides = dict(c.overrides)
     if c.revenue_shock:
-        overrides["revenue_shock"] = c.revenue_shock
+        overrides["revenue_change"] = c.revenue_shock
     return simulate(
         plan,
         quotas,
@@ -539,7 +539,8 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     -------
     n_territories, align_status, align_gap : alignment size, solver status, MIP gap.
     max_deviation_potential, max_deviation_workload : largest |territory / mean - 1|.
-    weighted_distance : potential-weighted mean distance account → rep home [km].
+    weighted_distance, mean_distance_km : potential × km summed over accounts, and the
+        potential-weighted mean distance account → rep home base [km].
     disruption_share : share of potential that changed territory.
     forecast_model, forecast_revenue : model used, plan-year total forecast [currency].
     forecast_mase : backtest MASE at rep level (seasonal scale; NaN without backtest).
@@ -559,7 +560,12 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     row["n_territories"] = len(result.reps)
     row["align_status"] = str(getattr(al, "status", ""))
     row["align_gap"] = _num(m.get("gap"))
-    for col in ("max_deviation_potential", "max_deviation_workload", "weighted_distance"):
+    for col in (
+        "max_deviation_potential",
+        "max_deviation_workload",
+        "weighted_distance",
+        "mean_distance_km",
+    ):
         row[col] = _num(m.get(col))
     row["disruption_share"] = _num(m.get("disruption_share", m.get("disruption")))
 
@@ -608,7 +614,7 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     )
     row["p_ccos_breach"] = _num(_lookup(summ, "p_ccos_breach", "ccos_breach_probability"))
     row["p_margin_breach"] = _num(_lookup(summ, "p_margin_breach", "margin_breach_probability"))
-    passes = _lookup(summ, "passes", "pass", "ok")
+    passes = _lookup(summ, "passed", "passes", "pass")
     if passes is None:
         checks = getattr(cost, "checks", None)
         if isinstance(checks, pd.DataFrame) and "pass" in checks:

@@ -29,7 +29,9 @@ TABLE_NAMES = (
     "quota_annual",
     "comp_summary",
     "comp_per_rep",
+    "comp_checks",
     "comp_draws",
+    "history",
 )
 
 
@@ -101,7 +103,9 @@ def result_tables(result: ScenarioResult) -> dict[str, pd.DataFrame]:
         "quota_annual": getattr(q, "annual", None),
         "comp_summary": as_frame(getattr(c, "summary", None)),
         "comp_per_rep": as_frame(getattr(c, "per_rep", None)),
+        "comp_checks": as_frame(getattr(c, "checks", None)),
         "comp_draws": cost_draws(c),
+        "history": result.history,
     }
     out: dict[str, pd.DataFrame] = {}
     for name in TABLE_NAMES:
