@@ -22,13 +22,16 @@ the total absolute deviation as a fraction of the roll-up.
 Optional achievability target (share ``s*`` of reps at or above quota). For each rep ``i`` with
 carried fraction ``kappa_i`` (the part of the territory quota the rep carries) and probability
 levels ``l_1 < ... < l_L`` with steps ``D_l``, binaries ``y_il`` certify
-``P(revenue_i >= quota_i) >= l`` via the revenue quantile ``x_il`` (at ``1 - l``, in increments)::
+``P(revenue_i >= quota_i) >= l`` via the revenue quantiles ``x_il`` (at ``1 - l``, in increments,
+nonincreasing in ``l``; ``x_i0 = kappa_i U_i``), in the incremental (staircase) form::
 
-    kappa_i k_i <= x_il + M_il (1 - y_il),   y_i1 >= y_i2 >= ... >= y_iL,
+    kappa_i k_i + sum_l (x_i,l-1 - x_il) y_il <= x_i0,   y_i1 >= y_i2 >= ... >= y_iL,
     sum_i sum_l D_l y_il >= s* * n_reps
 
-where ``M_il = kappa_i U_i - x_il`` (``y_il`` is fixed to 0 when even ``L_i`` cannot be kept below
-``x_il``). The left side of the last row is a lower bound on the expected number of reps at quota.
+so switching on ``y_i1..y_il`` caps the carried quota at ``x_il`` (``y_il`` is fixed to 0 when
+even ``L_i`` is above ``x_il``). The left side of the last row is a lower bound on the expected
+number of reps at or above quota; the staircase form is the convex hull of each rep's steps,
+much tighter than big-M rows.
 """
 
 from __future__ import annotations
@@ -254,19 +257,20 @@ def build_mip(p: QuotaProblem) -> LinearMip:
     if a is not None:
         nr, L = len(a.reps), len(a.levels)
         ycol = iy0 + np.arange(nr * L).reshape(nr, L)
-        kap = a.kappa[:, None] * np.ones((1, L))
-        kmax = p.hi[a.reps][:, None] * 1.0
-        kmin = p.lo[a.reps][:, None] * 1.0
-        M = np.maximum(kap * kmax - a.caps, 0.0)
-        never = kap * kmin > a.caps + 1e-9
+        kap = a.kappa
+        # staircase of caps: x_0 = no cap (kappa * U), x_l nonincreasing in l
+        x0 = np.maximum(kap * p.hi[a.reps], a.caps[:, 0])
+        x = np.minimum.accumulate(np.column_stack([x0, a.caps]), axis=1)
+        drops = x[:, :-1] - x[:, 1:]  # (nr, L) >= 0
+        never = kap[:, None] * p.lo[a.reps][:, None] > x[:, 1:] + 1e-9
         ub[ycol[never]] = 0.0
-        ri = np.arange(nr * L)
+        ri = np.arange(nr)
         add(
-            np.concatenate([ri, ri]),
-            np.concatenate([np.repeat(a.reps, L), ycol.ravel()]),
-            np.concatenate([kap.ravel(), M.ravel()]),
-            np.full(nr * L, -np.inf),
-            (a.caps + M).ravel(),
+            np.concatenate([ri, np.repeat(ri, L)]),
+            np.concatenate([a.reps, ycol.ravel()]),
+            np.concatenate([kap, drops.ravel()]),
+            np.full(nr, -np.inf),
+            x0,
         )
         if L > 1:
             rj = np.arange(nr * (L - 1))

@@ -1,0 +1,165 @@
+"""``spmopt quota PATH --out DIR``: set quotas on a planning data folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``quota`` command."""
+    p = subparsers.add_parser(
+        "quota",
+        help="set fair, achievable quotas that roll up to the company target",
+        description="Set annual and per-period quotas on a planning data folder (accounts, reps, "
+        "sales, targets.yaml) for the current alignment (or --alignment) and a forecast "
+        "(--forecast CSV, else fitted with spmopt.forecast). Writes quotas.csv, annual.csv, "
+        "compare.csv (methods vs historical baselines), metrics.json and notes.txt to --out, "
+        "each atomically; on infeasibility writes conflicts.csv and exits 2.",
+    )
+    p.add_argument("path", type=Path, help="planning data folder")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--alignment",
+        type=Path,
+        default=None,
+        help="CSV with account_id, territory_id, rep_id (default: accounts' current_territory)",
+    )
+    p.add_argument(
+        "--forecast",
+        type=Path,
+        default=None,
+        help="forecast CSV (unique_id, ds, level, yhat, yhat_lo_80, ...); default: fit one",
+    )
+    p.add_argument(
+        "--method", default="blend", help="blend (default), potential, forecast, history"
+    )
+    p.add_argument(
+        "--target", type=float, default=None, help="company target (default: targets.yaml)"
+    )
+    p.add_argument("--over-assignment", type=float, default=None, help="e.g. 0.10")
+    p.add_argument("--increment", type=float, default=1000.0, help="quota increment (1000)")
+    p.add_argument("--period", default="month", choices=("month", "quarter", "year"))
+    p.add_argument("--growth-floor", type=float, default=None, help="vs last year, e.g. 0.0")
+    p.add_argument("--growth-cap", type=float, default=None, help="vs last year, e.g. 0.5")
+    p.add_argument("--potential-cap", type=float, default=None, help="share of potential, e.g. 0.6")
+    p.add_argument("--relief", default="hold", choices=("hold", "redistribute"))
+    p.add_argument("--ramp", type=int, default=12, help="months for a new hire to ramp (12)")
+    p.add_argument(
+        "--target-attainment",
+        type=float,
+        default=None,
+        help="require this expected share of reps at/above quota, e.g. 0.6",
+    )
+    p.add_argument("--draws", type=int, default=1000, help="revenue draws (1000)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds (60)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run)
+
+
+def _forecast(args: argparse.Namespace, data: Any, asg: Any) -> Any:
+    import importlib.util
+
+    import pandas as pd
+
+    from spmopt.errors import ConfigError
+
+    if args.forecast is not None:
+        return pd.read_csv(args.forecast, parse_dates=["ds"], dtype={"unique_id": str})
+    if importlib.util.find_spec("spmopt.forecast") is None:  # pragma: no cover
+        raise ConfigError("no --forecast given and spmopt.forecast is not installed")
+    import spmopt.forecast as fmod
+
+    if not hasattr(fmod, "RevenueForecaster") or not hasattr(fmod, "build_history"):
+        raise ConfigError(
+            "no --forecast given and spmopt.forecast cannot forecast in this version: run "
+            "`spmopt forecast PATH --out DIR` elsewhere and pass --forecast DIR/forecast.csv"
+        )
+    last = pd.to_datetime(data.sales["period"]).max()
+    year = data.targets.plan_year if data.targets is not None else last.year + 1
+    horizon = year * 12 + 12 - (last.year * 12 + last.month)
+    if horizon < 12:
+        raise ConfigError(
+            f"the sales history reaches {last:%Y-%m}, inside the plan year {year}: pass a "
+            "--forecast covering the twelve months of the plan year"
+        )
+    history = fmod.build_history(data.sales, asg, data.reps)
+    return fmod.RevenueForecaster(horizon=horizon, seed=args.seed).fit(history).predict()
+
+
+def _run(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from spmopt.data import read_planning_data
+    from spmopt.errors import InfeasibleError
+    from spmopt.io_utils import atomic_write_frame, atomic_write_text
+    from spmopt.quota import QuotaSetter, current_assignment
+    from spmopt.solver import SolverOptions
+
+    data = read_planning_data(args.path)
+    if args.alignment is not None:
+        asg = pd.read_csv(args.alignment, dtype=str)
+    else:
+        asg = current_assignment(data.accounts, data.reps)
+    forecast = _forecast(args, data, asg)
+    setter = QuotaSetter(
+        company_target=args.target,
+        over_assignment=args.over_assignment,
+        method=args.method,
+        increment=args.increment,
+        period=args.period,
+        growth_floor=args.growth_floor,
+        growth_cap=args.growth_cap,
+        potential_cap=args.potential_cap,
+        relief=args.relief,
+        ramp=args.ramp,
+        target_attainment=args.target_attainment,
+        n_draws=args.draws,
+        seed=args.seed,
+        solver=SolverOptions(time_limit=args.time_limit, seed=args.seed),
+    )
+    res = setter.solve(
+        asg,
+        forecast,
+        accounts=data.accounts,
+        reps=data.reps,
+        sales=data.sales,
+        targets=data.targets,
+    )
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "notes.txt", "\n".join(res.notes) + ("\n" if res.notes else ""))
+    if not res.ok:
+        if len(res.conflicts):
+            atomic_write_frame(res.conflicts, out / "conflicts.csv")
+        raise InfeasibleError(f"no quotas: {res.diagnosis}", diagnosis=res.conflicts)
+    q = res.quotas.assign(period=pd.to_datetime(res.quotas["period"]).dt.strftime("%Y-%m-%d"))
+    atomic_write_frame(q, out / "quotas.csv")
+    atomic_write_frame(res.annual, out / "annual.csv")
+    cmp = res.compare().reset_index()
+    atomic_write_frame(cmp, out / "compare.csv")
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not np.isfinite(v):
+            return None
+        return v
+
+    atomic_write_text(
+        out / "metrics.json",
+        json.dumps({k: clean(v) for k, v in res.metrics.items()}, indent=2) + "\n",
+    )
+    print(repr(res))
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(cmp.to_string(index=False, float_format="{:.3f}".format))
+    for n in res.notes:
+        print(f"note: {n}")
+    print(f"wrote quotas.csv, annual.csv, compare.csv, metrics.json, notes.txt to {out}")
+    return 0
