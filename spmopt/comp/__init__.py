@@ -18,7 +18,7 @@ from __future__ import annotations
 from spmopt.comp.attainment import AttainmentDistribution, Empirical, LogNormal, Mixture, Normal
 from spmopt.comp.curves import PayCurve
 from spmopt.comp.plan import CompPlan
-from spmopt.comp.simulate import (
+from spmopt.comp.simulator import (
     CostSimulation,
     Overrides,
     PlanComparison,

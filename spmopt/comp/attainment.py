@@ -54,9 +54,9 @@ def _per_rep(value: PerRep, rep_ids: Sequence[str], default: NDArray[np.float64]
     return np.full(len(rep_ids), float(value))
 
 
-def seed_key(seed: int) -> int:
+def seed_key(seed: int) -> np.uint64:
     """A 64-bit stream key from a user seed (SeedSequence-mixed)."""
-    return int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0])
+    return np.uint64(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0])
 
 
 @dataclass(frozen=True)
