@@ -328,13 +328,14 @@ def quantile_caps(
 
 def ceil_inc(x: np.ndarray, u: float) -> np.ndarray:
     """Smallest whole number of increments at or above ``x``."""
-    return np.ceil(np.asarray(x, float) / u - 1e-9).astype(np.int64)
+    out = np.ceil(np.asarray(x, float) / u - 1e-9)
+    return np.where(np.isfinite(out), out, 0).astype(np.int64)
 
 
 def floor_inc(x: np.ndarray, u: float) -> np.ndarray:
     """Largest whole number of increments at or below ``x``."""
     out = np.floor(np.asarray(x, float) / u + 1e-9)
-    return np.where(np.isfinite(out), out, np.iinfo(np.int64).max // 4).astype(np.int64)
+    return np.where(np.isfinite(out), out, float(2**60)).astype(np.int64)
 
 
 _ = math
