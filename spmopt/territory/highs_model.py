@@ -1,0 +1,181 @@
+"""The alignment MIP built as arrays for HiGHS (highspy), on all items or on a free subset.
+
+The rows are those of :mod:`spmopt.territory.model`. Items outside the free subset keep a fixed
+slot: their contributions move into the row bounds and their cost into the objective offset, so
+HiGHS's gap is measured on the whole objective. ``extra_rows`` adds contiguity cuts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from spmopt.solver import SolveInfo, SolverOptions, solve_highs
+from spmopt.territory.model import AlignmentModel
+
+__all__ = ["SubMip", "build_submip", "solve_submip"]
+
+
+@dataclass
+class SubMip:
+    """A built HiGHS instance and how its columns map to (item, slot)."""
+
+    h: object
+    col_item: np.ndarray
+    col_slot: np.ndarray
+    free: np.ndarray
+    fixed_slot: np.ndarray
+    n_rows: int
+
+
+def build_submip(
+    model: AlignmentModel,
+    free: np.ndarray,
+    allowed: np.ndarray,
+    fixed_slot: np.ndarray,
+    *,
+    integer: bool = True,
+    cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+) -> SubMip:
+    """Build the MIP over the items ``free`` (indices) and their ``allowed`` (n, P) slots.
+
+    ``cuts`` are rows ``sum coef * x[item, territory] <= 0`` given as (items, territories,
+    coefficients) arrays; pairs that are not columns of this MIP are treated as fixed.
+    """
+    import highspy
+
+    n, K, m = model.n, model.K, model.m
+    is_free = np.zeros(n, dtype=bool)
+    is_free[free] = True
+    rows_idx = np.arange(n)
+    fixed = ~is_free
+    fs = fixed_slot
+    # fixed contributions
+    fk = model.cand[rows_idx[fixed], fs[fixed]]
+    fixed_bal = np.zeros((K, m))
+    for a in range(m):
+        fixed_bal[:, a] = np.bincount(fk, weights=model.W[fixed, a], minlength=K)
+    fixed_wl = np.bincount(fk, weights=model.load[fixed], minlength=K)
+    fixed_cost = float(model.cost[rows_idx[fixed], fs[fixed]].sum())
+    fixed_move = float(model.move[rows_idx[fixed], fs[fixed]].sum())
+
+    ok = allowed & model.valid()
+    ok[fixed] = False
+    col_item, col_slot = np.nonzero(ok)
+    ncol = col_item.size
+    local = np.full(n, -1)
+    local[free] = np.arange(free.size)
+    terr = model.cand[col_item, col_slot]
+    nf = free.size
+    r_bal0 = nf
+    r_cap0 = r_bal0 + K * m
+    use_cap = model.has_cap
+    r_mv = r_cap0 + (K if use_cap else 0)
+    use_mv = model.max_move is not None
+    nrow = r_mv + (1 if use_mv else 0)
+
+    ri = [local[col_item]]
+    ci = [np.arange(ncol)]
+    vi = [np.ones(ncol)]
+    for a in range(m):
+        ri.append(r_bal0 + terr * m + a)
+        ci.append(np.arange(ncol))
+        vi.append(model.W[col_item, a])
+    if use_cap:
+        ri.append(r_cap0 + terr)
+        ci.append(np.arange(ncol))
+        vi.append(model.load[col_item])
+    if use_mv:
+        mv = model.move[col_item, col_slot]
+        nz = mv != 0
+        ri.append(np.full(int(nz.sum()), r_mv))
+        ci.append(np.arange(ncol)[nz])
+        vi.append(mv[nz])
+    row_lo = np.empty(nrow)
+    row_hi = np.empty(nrow)
+    row_lo[:nf] = 1.0
+    row_hi[:nf] = 1.0
+    row_lo[r_bal0:r_cap0] = (model.lo - fixed_bal).ravel()
+    row_hi[r_bal0:r_cap0] = (model.hi - fixed_bal).ravel()
+    if use_cap:
+        row_lo[r_cap0:r_mv] = -np.inf
+        row_hi[r_cap0:r_mv] = model.cap - fixed_wl
+    if use_mv:
+        row_lo[r_mv] = -np.inf
+        row_hi[r_mv] = float(model.max_move or 0.0) - fixed_move
+    # contiguity cuts
+    n_cut = 0
+    if cuts:
+        col_of = {}
+        for j in range(ncol):
+            col_of[(int(col_item[j]), int(terr[j]))] = j
+        extra_lo, extra_hi = [], []
+        for items, terrs, coefs in cuts:
+            rhs = 0.0
+            rr, cc, vv = [], [], []
+            for it_, k_, c_ in zip(items.tolist(), terrs.tolist(), coefs.tolist()):
+                j = col_of.get((it_, k_))
+                if j is None:
+                    if fixed[it_] and model.cand[it_, fs[it_]] == k_:
+                        rhs -= c_
+                    continue
+                rr.append(nrow + n_cut)
+                cc.append(j)
+                vv.append(c_)
+            if not rr:
+                continue
+            ri.append(np.asarray(rr))
+            ci.append(np.asarray(cc))
+            vi.append(np.asarray(vv, dtype=float))
+            extra_lo.append(-np.inf)
+            extra_hi.append(rhs)
+            n_cut += 1
+        row_lo = np.concatenate([row_lo, np.asarray(extra_lo)])
+        row_hi = np.concatenate([row_hi, np.asarray(extra_hi)])
+    nrow += n_cut
+    A = sp.csc_matrix(
+        (np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))), shape=(nrow, ncol)
+    )
+    A.sum_duplicates()
+    lp = highspy.HighsLp()
+    lp.num_col_ = ncol
+    lp.num_row_ = nrow
+    lp.col_cost_ = model.cost[col_item, col_slot].astype(float)
+    lp.col_lower_ = np.zeros(ncol)
+    lp.col_upper_ = np.ones(ncol)
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.offset_ = fixed_cost
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * ncol
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    return SubMip(h, col_item, col_slot, np.asarray(free), fs.copy(), nrow)
+
+
+def solve_submip(
+    sub: SubMip,
+    options: SolverOptions,
+    start: np.ndarray | None = None,
+) -> tuple[SolveInfo, np.ndarray | None]:
+    """Solve; return the info and the full slot vector (None without a solution)."""
+    h = sub.h
+    if start is not None:
+        x0 = (start[sub.col_item] == sub.col_slot).astype(float)
+        idx = np.arange(x0.size, dtype=np.int32)
+        h.setSolution(int(x0.size), idx, x0)  # type: ignore[attr-defined]
+    info = solve_highs(h, options)
+    if not info.has_solution:
+        return info, None
+    x = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
+    slot = sub.fixed_slot.copy()
+    on = x > 0.5
+    slot[sub.col_item[on]] = sub.col_slot[on]
+    return info, slot
