@@ -25,18 +25,23 @@ def tiny(
     accounts = pd.DataFrame({"account_id": [f"A{i + 1}" for i in range(n)], "potential": potential})
     for i in vacant:
         rid[i] = None
-    alignment = pd.DataFrame({"account_id": accounts["account_id"], "territory_id": tid,
-                              "rep_id": rid})
-    reps = pd.DataFrame(
-        {
-            "rep_id": [f"R{i + 1}" for i in range(n)],
-            "territory_id": tid,
-            "region": list(regions) if regions is not None else ["North"] * n,
-            "district": list(districts) if districts is not None else ["N1"] * n,
-            "role": ["AE"] * n,
-            "hire_date": pd.to_datetime(list(hire) if hire is not None else ["2015-01-01"] * n),
-        }
-    ).drop(index=list(vacant)).reset_index(drop=True)
+    alignment = pd.DataFrame(
+        {"account_id": accounts["account_id"], "territory_id": tid, "rep_id": rid}
+    )
+    reps = (
+        pd.DataFrame(
+            {
+                "rep_id": [f"R{i + 1}" for i in range(n)],
+                "territory_id": tid,
+                "region": list(regions) if regions is not None else ["North"] * n,
+                "district": list(districts) if districts is not None else ["N1"] * n,
+                "role": ["AE"] * n,
+                "hire_date": pd.to_datetime(list(hire) if hire is not None else ["2015-01-01"] * n),
+            }
+        )
+        .drop(index=list(vacant))
+        .reset_index(drop=True)
+    )
     months = pd.date_range(f"{year - 1}-01-01", periods=12, freq="MS")
     ly = np.asarray(last_year if last_year is not None else potential, float)
     sales = pd.DataFrame(

@@ -71,8 +71,14 @@ def test_redistribute_makes_reps_carry_the_roll_up(assignment, fc_table, kw) -> 
 
 
 def test_bounds_hold_on_example(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
-    qs = QuotaSetter(growth_floor=0.0, growth_cap=0.6, forecast_cap=0.5, potential_cap=0.6,
-                     n_draws=0, period="quarter")
+    qs = QuotaSetter(
+        growth_floor=0.0,
+        growth_cap=0.6,
+        forecast_cap=0.5,
+        potential_cap=0.6,
+        n_draws=0,
+        period="quarter",
+    )
     res = qs.solve(assignment, fc_table, **kw)
     assert res.ok
     a = res.annual
@@ -85,8 +91,9 @@ def test_bounds_hold_on_example(assignment, fc_table, kw) -> None:  # type: igno
 
 def test_target_attainment_share_is_met(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
     base = QuotaSetter(n_draws=300).solve(assignment, fc_table, **kw)
-    res = QuotaSetter(n_draws=300, target_attainment=0.6,
-                      attainment_levels=(0.3, 0.6, 0.9)).solve(assignment, fc_table, **kw)
+    res = QuotaSetter(n_draws=300, target_attainment=0.6, attainment_levels=(0.3, 0.6, 0.9)).solve(
+        assignment, fc_table, **kw
+    )
     assert res.ok
     assert base.metrics["expected_share_at_quota"] < 0.6
     assert res.metrics["expected_share_at_quota"] >= 0.6 - 1e-9
@@ -109,8 +116,12 @@ def test_vacant_no_history_and_zero_potential(example, fc_table) -> None:  # typ
     asg.loc[fresh, "territory_id"] = "T041"
     asg.loc[fresh, "rep_id"] = "R041"
     reps = pd.concat(
-        [reps, reps.iloc[[0]].assign(rep_id="R041", territory_id="T041",
-                                     hire_date=pd.Timestamp("2025-01-01"))],
+        [
+            reps,
+            reps.iloc[[0]].assign(
+                rep_id="R041", territory_id="T041", hire_date=pd.Timestamp("2025-01-01")
+            ),
+        ],
         ignore_index=True,
     )
     res = QuotaSetter(n_draws=200, growth_floor=0.0).solve(
@@ -150,8 +161,11 @@ class _Forecast:
         rng = np.random.default_rng(seed)
         shock = rng.normal(1.0, 0.05, size=(n, 1, 1))
         own = rng.normal(1.0, 0.10, size=(n, len(wide), 1))
-        return _Paths(wide.index.to_numpy(), pd.DatetimeIndex(wide.columns),
-                      wide.to_numpy()[None] * shock * own)
+        return _Paths(
+            wide.index.to_numpy(),
+            pd.DatetimeIndex(wide.columns),
+            wide.to_numpy()[None] * shock * own,
+        )
 
 
 def test_forecast_result_samples_are_used(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]

@@ -31,8 +31,10 @@ def _brute_force(fair: np.ndarray, total: int, u: float, lo: np.ndarray, hi: np.
 
 def test_potential_method_gives_exact_proportional_quotas() -> None:
     inst = tiny([100_000, 200_000, 700_000])
-    res = solve(QuotaSetter(company_target=1_000_000, over_assignment=0.1, method="potential",
-                            n_draws=0), inst)
+    res = solve(
+        QuotaSetter(company_target=1_000_000, over_assignment=0.1, method="potential", n_draws=0),
+        inst,
+    )
     assert res.status == "optimal"
     assert res.annual["territory_quota"].tolist() == [110_000, 220_000, 770_000]
     assert res.metrics["quota_potential_cv"] == pytest.approx(0.0, abs=1e-12)
@@ -42,9 +44,15 @@ def test_potential_method_gives_exact_proportional_quotas() -> None:
 def test_integer_increments_match_brute_force_optimum(backend: str) -> None:
     inst = tiny([130_000, 270_000, 610_000])
     u = 7_000.0
-    qs = QuotaSetter(company_target=1_000_000, over_assignment=0.1, method="potential",
-                     increment=u, n_draws=0, backend=backend,
-                     solver=SolverOptions(mip_rel_gap=0.0))
+    qs = QuotaSetter(
+        company_target=1_000_000,
+        over_assignment=0.1,
+        method="potential",
+        increment=u,
+        n_draws=0,
+        backend=backend,
+        solver=SolverOptions(mip_rel_gap=0.0),
+    )
     res = solve(qs, inst)
     total = int(np.floor(1_100_000 / u + 0.5))
     q = res.annual["territory_quota"].to_numpy()
@@ -57,10 +65,19 @@ def test_integer_increments_match_brute_force_optimum(backend: str) -> None:
 
 
 def test_forecast_cap_spills_quota_to_others_and_bounds_hold() -> None:
-    inst = tiny([100_000, 200_000, 700_000], last_year=[60_000, 150_000, 400_000],
-                forecast=[100_000, 200_000, 400_000])
-    qs = QuotaSetter(company_target=800_000, over_assignment=0.0, method="potential",
-                     forecast_cap=0.25, growth_floor=0.0, n_draws=0)
+    inst = tiny(
+        [100_000, 200_000, 700_000],
+        last_year=[60_000, 150_000, 400_000],
+        forecast=[100_000, 200_000, 400_000],
+    )
+    qs = QuotaSetter(
+        company_target=800_000,
+        over_assignment=0.0,
+        method="potential",
+        forecast_cap=0.25,
+        growth_floor=0.0,
+        n_draws=0,
+    )
     res = solve(qs, inst)
     a = res.annual.set_index("territory_id")
     # fair 80k/160k/560k; T3 capped at 1.25 x 400k; the 60k spill splits 1:2 (minimax)
@@ -72,8 +89,9 @@ def test_forecast_cap_spills_quota_to_others_and_bounds_hold() -> None:
 
 def test_floor_above_cap_names_rep_and_numbers() -> None:
     inst = tiny([100_000, 200_000, 700_000], last_year=[80_000, 100_000, 350_000])
-    qs = QuotaSetter(company_target=1_000_000, method="potential", growth_floor=0.3,
-                     potential_cap=0.8, n_draws=0)
+    qs = QuotaSetter(
+        company_target=1_000_000, method="potential", growth_floor=0.3, potential_cap=0.8, n_draws=0
+    )
     res = solve(qs, inst)
     assert res.status == "infeasible"
     assert not res.ok
@@ -86,8 +104,7 @@ def test_floor_above_cap_names_rep_and_numbers() -> None:
 
 def test_floors_exceeding_target_are_diagnosed_with_largest_floors() -> None:
     inst = tiny([100_000, 200_000, 700_000], last_year=[100_000, 200_000, 700_000])
-    qs = QuotaSetter(company_target=1_000_000, over_assignment=0.05, growth_floor=0.10,
-                     n_draws=0)
+    qs = QuotaSetter(company_target=1_000_000, over_assignment=0.05, growth_floor=0.10, n_draws=0)
     res = solve(qs, inst)
     assert res.status == "infeasible"
     row = res.conflicts.iloc[0]
@@ -100,10 +117,15 @@ def test_floors_exceeding_target_are_diagnosed_with_largest_floors() -> None:
 def test_region_and_district_targets_roll_up_exactly() -> None:
     pot = [100_000, 150_000, 250_000, 300_000, 200_000]
     inst = tiny(pot, regions=["N", "N", "N", "S", "S"], districts=["N1", "N1", "N2", "S1", "S1"])
-    qs = QuotaSetter(company_target=1_000_003, over_assignment=0.1, method="potential",
-                     region_targets={"N": 600_001, "S": 400_002},
-                     district_targets={"N1": 200_000, "N2": 400_001}, increment=1000,
-                     n_draws=0)
+    qs = QuotaSetter(
+        company_target=1_000_003,
+        over_assignment=0.1,
+        method="potential",
+        region_targets={"N": 600_001, "S": 400_002},
+        district_targets={"N1": 200_000, "N2": 400_001},
+        increment=1000,
+        n_draws=0,
+    )
     res = solve(qs, inst)
     a = res.annual
     total = a["territory_quota"].sum()
@@ -118,8 +140,13 @@ def test_region_and_district_targets_roll_up_exactly() -> None:
 
 def test_region_target_conflict_is_diagnosed() -> None:
     inst = tiny([100_000, 900_000], regions=["N", "S"], districts=["N1", "S1"])
-    qs = QuotaSetter(company_target=1_000_000, over_assignment=0.0, potential_cap=1.0,
-                     region_targets={"N": 400_000}, n_draws=0)
+    qs = QuotaSetter(
+        company_target=1_000_000,
+        over_assignment=0.0,
+        potential_cap=1.0,
+        region_targets={"N": 400_000},
+        n_draws=0,
+    )
     res = solve(qs, inst)
     assert res.status == "infeasible"
     assert "region 'N'" in res.diagnosis and "100,000" in res.diagnosis
