@@ -11,6 +11,7 @@ import base64
 import io
 from collections.abc import Mapping, Sequence
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -68,7 +69,7 @@ def map_figure(
     """Territory map before (``accounts.current_territory``) and after (``after``).
 
     Dots are accounts (size by potential) coloured by territory; black triangles are the reps'
-    home bases; in the right panel accounts that changed territory are ringed in red.
+    home bases; the right panel's title counts the accounts that changed territory.
     """
     fig = Figure(figsize=(13, 5.2), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
@@ -93,17 +94,9 @@ def map_figure(
             continue
         c = [col.get(str(t), (0.8, 0.8, 0.8, 1.0)) for t in terr.to_numpy()]
         ax.scatter(acc["lon"], acc["lat"], s=size, c=c, linewidths=0, alpha=0.85)
-        if mv is not None and mv.any():
-            ax.scatter(
-                acc["lon"].to_numpy()[mv],
-                acc["lat"].to_numpy()[mv],
-                s=size[mv] + 14,
-                facecolors="none",
-                edgecolors=_RED,
-                linewidths=0.7,
-                label=f"moved ({int(mv.sum())} accounts)",
-            )
-            ax.legend(loc="lower left", fontsize=8, frameon=False)
+        if mv is not None:
+            share = float(pot[mv].sum() / max(pot.sum(), 1e-12))
+            title = f"{title}: {int(mv.sum()):,} accounts moved ({share:.0%} of potential)"
         ax.scatter(
             reps["lon"], reps["lat"], marker="^", s=40, c="black", edgecolors="white", lw=0.6
         )
@@ -196,6 +189,9 @@ def fan_figure(
         ax.set_title(f"{uid} ({lv}) — plan year {_money(total)}", fontsize=10)
         ax.yaxis.set_major_formatter(lambda v, _p: _money(v))
         ax.grid(alpha=0.2)
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
         ax.tick_params(axis="x", labelsize=8)
     for ax in axes[len(ids) :]:
         ax.set_visible(False)
@@ -244,10 +240,10 @@ def cost_figure(
     ax1, ax2, ax3 = fig.subplots(1, 3)
     inc = draws["incentive"].to_numpy(float)
     ax1.hist(inc, bins=40, color=_BLUE, alpha=0.85)
-    for q, ls in ((10, ":"), (50, "-"), (90, ":")):
+    for q, ls, h in ((10, ":", 0.97), (50, "-", 0.80), (90, ":", 0.97)):
         v = np.percentile(inc, q)
         ax1.axvline(v, color="black", ls=ls, lw=1)
-        ax1.text(v, ax1.get_ylim()[1] * 0.95, f" P{q}\n {_money(v)}", fontsize=7, va="top")
+        ax1.text(v, ax1.get_ylim()[1] * h, f" P{q}\n {_money(v)}", fontsize=7, va="top")
     ax1.xaxis.set_major_formatter(lambda v, _p: _money(v))
     ax1.set_title("Incentive cost of the plan year", fontsize=10)
     ax1.set_xlabel("incentive paid [currency]")

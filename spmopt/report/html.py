@@ -162,6 +162,7 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
 
     # headline cards
     passes = summ.get("passes")
+    passes = None if _missing(passes) else bool(passes)
     cards = [
         _card("territories", _fmt_num(summ.get("n_territories"))),
         _card("max potential deviation", _fmt_pct(summ.get("max_deviation_potential"))),
@@ -248,6 +249,10 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
                       "coverage_95")
             if c in bt
         ]  # fmt: skip
+        bt = bt.copy()
+        for c, frac_max in (("coverage_80", 1.0), ("coverage_95", 1.0), ("smape", 2.0)):
+            if c in bt and bt[c].max() > frac_max + 1e-9:  # given in percent
+                bt[c] = bt[c] / 100.0
         out.append("<h3>Backtest (rolling origin)</h3>")
         out.append(
             _table(
@@ -321,7 +326,8 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
 
     # settings
     out.append(f'<h2 id="{a}settings">Settings and notes</h2>')
-    out.append(f"<pre>{html.escape(inp.scenario.to_yaml())}</pre>")
+    out.append("<details><summary>Scenario settings (YAML)</summary>")
+    out.append(f"<pre>{html.escape(inp.scenario.to_yaml())}</pre></details>")
     if inp.notes:
         out.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in inp.notes) + "</ul>")
     if inp.timings:

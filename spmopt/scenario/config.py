@@ -69,7 +69,7 @@ class TerritorySettings(_Settings):
     realign: bool = True
     n_territories: int | None = Field(default=None, ge=1)
     balance: dict[str, float] = Field(default_factory=lambda: {"potential": 0.05})
-    max_disruption: float | None = Field(default=0.15, ge=0, le=1)
+    max_disruption: float | None = Field(default=None, ge=0, le=1)
     contiguity: bool = False
     time_limit: float = Field(default=60.0, gt=0)
     options: dict[str, Any] = Field(default_factory=dict)

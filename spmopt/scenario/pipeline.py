@@ -114,9 +114,44 @@ def prepare_data(scenario: Scenario, data: PlanningData) -> tuple[PlanningData, 
             "plan overrides: "
             + ", ".join(f"{k}={v!r}" for k, v in scenario.comp.plan_overrides.items())
         )
+        reps, pay_notes = _role_pay_to_reps(reps, plan, scenario.comp.plan_overrides)
+        notes += pay_notes
     if accounts is data.accounts and reps is data.reps and plan is data.plan:
         return data, notes
     return dataclasses.replace(data, accounts=accounts, reps=reps, plan=plan), notes
+
+
+def _role_pay_to_reps(
+    reps: pd.DataFrame, plan: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Carry overridden role pay (``roles.<role>.target_incentive`` / ``base_salary``) to the
+    reps of that role: per-rep pay columns otherwise take precedence over the plan's."""
+    from spmopt.scenario.config import _flatten
+
+    notes: list[str] = []
+    out = reps
+    for path in _flatten(overrides):
+        parts = path.split(".")
+        if (
+            len(parts) != 3
+            or parts[0] != "roles"
+            or parts[2]
+            not in (
+                "target_incentive",
+                "base_salary",
+            )
+        ):
+            continue
+        role, col = parts[1], parts[2]
+        if col not in reps or "role" not in reps:
+            continue
+        value = plan["roles"][role][col]
+        hit = reps["role"].astype(str) == role
+        if hit.any():
+            out = out.copy() if out is reps else out
+            out.loc[hit, col] = float(value)
+            notes.append(f"{col} of the {int(hit.sum())} {role} reps set to {value:,.0f}")
+    return out, notes
 
 
 # ---------------------------------------------------------------------- stage results
@@ -263,7 +298,7 @@ def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> Fo
     from spmopt.forecast import RevenueForecaster, backtest, build_history
 
     f = scenario.forecast
-    history = build_history(data.sales, alignment.assignment, data.reps)
+    history = build_history(data.sales, alignment.assignment, _distinct_levels(data.reps))
     forecaster = RevenueForecaster(
         model=f.model, horizon=f.horizon, levels=tuple(f.levels), seed=scenario.seed, **f.options
     )
@@ -272,6 +307,26 @@ def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> Fo
     if f.backtest_windows > 0:
         bt = backtest(forecaster, history, n_windows=f.backtest_windows)
     return ForecastStage(forecast=result, backtest=bt, history=history)
+
+
+def _distinct_levels(reps: pd.DataFrame) -> pd.DataFrame:
+    """Reps whose district names differ from every region name.
+
+    A region with a single district often gives it the region's name; series ids must be unique
+    across the levels of the hierarchy, so such a district is called ``"<name> (district)"`` in
+    the forecast (quotas and comp match reps by ``rep_id`` and are unaffected).
+    """
+    if "district" not in reps or "region" not in reps:
+        return reps
+    regions = set(reps["region"].astype(str))
+    clash = reps["district"].astype(str).isin(regions)
+    if not clash.any():
+        return reps
+    out = reps.copy()
+    out["district"] = (
+        out["district"].astype(str).where(~clash, out["district"].astype(str) + " (district)")
+    )
+    return out
 
 
 def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: ForecastStage) -> Any:
@@ -580,19 +635,23 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
             row["forecast_model"] = ",".join(sorted(map(str, frame["model"].dropna().unique())))[
                 :80
             ]
-    row["forecast_mase"] = _backtest_mase(result.backtest)
+    row["forecast_mase"] = _backtest_mase(result.backtest, getattr(fc, "model", None))
 
     q = result.quotas
     qm = getattr(q, "metrics", {}) or {}
     annual = getattr(q, "annual", None)
     row["company_target"] = _num(qm.get("company_target"))
-    if isinstance(annual, pd.DataFrame) and "quota" in annual:
+    if "roll_up" in qm:
+        row["quota_total"] = _num(qm["roll_up"])
+    elif isinstance(annual, pd.DataFrame) and "quota" in annual:
         row["quota_total"] = float(annual["quota"].sum())
     else:
-        row["quota_total"] = _num(qm.get("quota_total"))
+        row["quota_total"] = float("nan")
     ct = row["company_target"]
     row["over_assignment"] = row["quota_total"] / ct - 1.0 if ct and ct == ct else float("nan")
-    row["quota_spread"] = _quota_spread(q, result)
+    row["quota_spread"] = (
+        _num(qm["quota_potential_cv"]) if "quota_potential_cv" in qm else (_quota_spread(q, result))
+    )
 
     cost = result.cost
     summ = getattr(cost, "summary", None)
@@ -625,22 +684,21 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     return row
 
 
-def _backtest_mase(bt: Any) -> float:
+def _backtest_mase(bt: Any, model: str | None = None) -> float:
+    """Rep-level backtest MASE of the forecaster itself (not of the peers it was compared to)."""
     if bt is None:
         return float("nan")
-    table = getattr(bt, "metrics", None)
-    if table is None and isinstance(bt, pd.DataFrame):
-        table = bt
+    table = getattr(bt, "metrics", bt)
     if not isinstance(table, pd.DataFrame) or "mase" not in table:
-        return _num(_lookup(bt, "mase"))
+        return float("nan")
     t = table
     if "level" in t:
         sel = t.loc[t["level"] == "rep"]
         t = sel if len(sel) else t
-    if "model" in t and "selected" in t:
-        sel = t.loc[t["selected"].astype(bool)]
+    if "model" in t and model is not None:
+        sel = t.loc[t["model"].astype(str) == str(model)]
         t = sel if len(sel) else t
-    return float(t["mase"].min()) if len(t) else float("nan")
+    return float(t["mase"].iloc[0]) if len(t) else float("nan")
 
 
 def _quota_spread(q: Any, result: ScenarioResult) -> float:

@@ -43,7 +43,7 @@ def as_frame(obj: Any) -> pd.DataFrame | None:
     if isinstance(obj, pd.DataFrame):
         return obj
     if isinstance(obj, pd.Series):
-        return obj.to_frame().T.reset_index(drop=True)
+        return pd.DataFrame([obj.to_dict()])  # one row, each column its own dtype
     if isinstance(obj, Mapping):
         flat = {k: v for k, v in obj.items() if np.isscalar(v) or v is None}
         return pd.DataFrame([flat]) if flat else None

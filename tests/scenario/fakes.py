@@ -6,7 +6,6 @@ end-to-end test runs the real stages.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,7 +140,7 @@ def fake_comp(s: Scenario, data: PlanningData, quotas: FakeQuotas, fc: ForecastS
         "p_ccos_breach": float(((ccos < lo) | (ccos > hi)).mean()),
         "p_margin_breach": float((margin < data.targets.margin_floor).mean()),
     }
-    summary["passes"] = summary["p_ccos_breach"] < 0.5 and summary["p_margin_breach"] < 0.5
+    summary["passed"] = summary["p_ccos_breach"] < 0.5 and summary["p_margin_breach"] < 0.5
     per_rep = pd.DataFrame(
         {
             "rep_id": a["rep_id"],
@@ -152,13 +151,9 @@ def fake_comp(s: Scenario, data: PlanningData, quotas: FakeQuotas, fc: ForecastS
     )
     draws = pd.DataFrame(
         {"draw": np.arange(n), "incentive": incentive, "revenue": revenue, "ccos": ccos,
-         "margin": margin}
+         "margin_after_comp": margin}
     )  # fmt: skip
     return FakeCost(summary=summary, per_rep=per_rep, draws=draws)
 
 
 FAKE_STAGES = Stages(align=fake_align, forecast=fake_forecast, quota=fake_quota, comp=fake_comp)
-
-
-def with_data(stages: Stages, data_dir: Path) -> Stages:
-    return dataclasses.replace(stages)
