@@ -100,7 +100,7 @@ def test_grid_rejects_unknown_paths_and_bad_values() -> None:
         Scenario.grid(Scenario(), {"quota.overassignment": [0.1]})
     with pytest.raises(ConfigError, match="must be a list"):
         Scenario.grid(Scenario(), {"quota.over_assignment": 0.1})  # type: ignore[dict-item]
-    with pytest.raises(ConfigError, match="'quota.period'"):
+    with pytest.raises(ConfigError, match=r"'quota\.period'"):
         Scenario.grid(Scenario(), {"quota.period": ["month", "week"]})
     with pytest.raises(ConfigError, match="is a value, not a group"):
         Scenario.grid(Scenario(), {"seed.x": [1]})
@@ -152,7 +152,7 @@ def test_plan_overrides_by_path() -> None:
     assert plan["roles"]["AE"]["tiers"][1]["rate"] == 2.0  # the input is not changed
     nested = apply_overrides(plan, {"roles": {"AE": {"target_incentive": 1}}})
     assert nested["roles"]["AE"]["target_incentive"] == 1
-    with pytest.raises(ConfigError, match="list index 0..1"):
+    with pytest.raises(ConfigError, match=r"list index 0\.\.1"):
         set_path(plan, "roles.AE.tiers.5.rate", 1)
-    with pytest.raises(ConfigError, match="no key 'SE'.*keys there: AE"):
+    with pytest.raises(ConfigError, match=r"no key 'SE'.*keys there: AE"):
         set_path(plan, "roles.SE.target_incentive", 1)
