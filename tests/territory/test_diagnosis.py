@@ -1,0 +1,81 @@
+"""Pre-solve checks and infeasibility diagnoses name the constraint, the culprits and a fix."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from spmopt.errors import ConfigError, DataError, InfeasibleError
+from spmopt.territory import TerritoryAligner
+from tests.territory.helpers import make_instance
+
+
+def test_account_too_big_for_any_territory() -> None:
+    acc, reps = make_instance(20, 4, 0)
+    acc.loc[3, "potential"] = acc["potential"].drop(index=3).sum()  # half of the new total
+    res = TerritoryAligner({"potential": 0.05}).solve(acc, reps)
+    assert res.status == "infeasible"
+    d = res.diagnosis or ""
+    assert "balance on 'potential'" in d and "A003" in d and "Smallest tolerance" in d
+    # the account is half the total: target = total/4, so it needs +100%
+    assert "100.0%" in d
+    with pytest.raises(InfeasibleError):
+        res.raise_for_status()
+
+
+def test_locked_accounts_break_balance() -> None:
+    acc, reps = make_instance(20, 4, 1)
+    acc["locked_territory"] = None
+    acc.loc[:9, "locked_territory"] = "T1"
+    res = TerritoryAligner({"potential": 0.05}).solve(acc, reps)
+    assert res.status == "infeasible"
+    assert "locked accounts" in (res.diagnosis or "") and "T1" in (res.diagnosis or "")
+
+
+def test_capacity_total_below_workload() -> None:
+    acc, reps = make_instance(20, 4, 2)
+    reps["capacity"] = acc["workload"].sum() / 4 * 0.9
+    res = TerritoryAligner({"potential": 0.5}).solve(acc, reps)
+    assert res.status == "infeasible"
+    assert "capacity" in (res.diagnosis or "") and "exceeds total rep capacity" in res.diagnosis
+
+
+def test_tolerance_too_tight_gives_smallest_feasible_tolerance() -> None:
+    acc, reps = make_instance(12, 3, 3, current=False)
+    res = TerritoryAligner({"potential": 0.001}, time_limit=20).solve(acc, reps)
+    assert res.status == "infeasible"
+    d = res.diagnosis or ""
+    assert "smallest feasible tolerance found is" in d
+    tol = float(d.split("balance={'potential': ")[1].split("}")[0])
+    assert tol > 0.001
+    ok = TerritoryAligner({"potential": tol}, time_limit=20).solve(acc, reps)
+    assert ok.feasible
+
+
+def test_disruption_cap_too_tight() -> None:
+    acc, reps = make_instance(30, 3, 4)
+    acc["current_territory"] = "T0"  # everything sits in one territory today
+    res = TerritoryAligner({"potential": 0.1}, max_disruption=0.2, time_limit=20).solve(acc, reps)
+    assert res.status == "infeasible"
+    assert "disruption cap" in (res.diagnosis or "")
+
+
+def test_bad_input_raises_with_table_and_column() -> None:
+    acc, reps = make_instance(10, 2, 0)
+    with pytest.raises(DataError) as e:
+        TerritoryAligner().solve(acc.drop(columns="potential"), reps)
+    assert e.value.table == "accounts" and e.value.column == "potential"
+    with pytest.raises(DataError) as e:
+        TerritoryAligner({"revenue": 0.1}).solve(acc, reps)
+    assert e.value.column == "revenue"
+    with pytest.raises(ConfigError):
+        TerritoryAligner({"potential": -1}).solve(acc, reps)
+    with pytest.raises(ConfigError):
+        TerritoryAligner(method="magic").solve(acc, reps)
+    with pytest.raises(DataError):
+        TerritoryAligner().solve(acc, reps, distance=[[1.0, 2.0]])
+    with pytest.raises(DataError):
+        TerritoryAligner(within="district").solve(acc, reps)
+    bad = pd.concat([reps, reps.iloc[:1].assign(rep_id="RX")])
+    with pytest.raises(DataError):
+        TerritoryAligner().solve(acc, bad)
