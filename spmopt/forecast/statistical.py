@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 __all__ = [
     "Decomposition",
@@ -90,6 +91,30 @@ class Decomposition:
         return self.index[:, (np.arange(a, b) + self.phase) % season]
 
 
+def _anova_seasonal(
+    r0: np.ndarray,
+    ok: np.ndarray,
+    means: np.ndarray,
+    cnt: np.ndarray,
+    pos: np.ndarray,
+    p_value: float = 0.1,
+) -> np.ndarray:
+    """One-way ANOVA of detrended values by month: seasonal where p < ``p_value``."""
+    n_obs = ok.sum(axis=1)
+    groups = (cnt > 0).sum(axis=1)
+    grand = r0.sum(axis=1) / np.maximum(n_obs, 1)
+    m0 = np.where(np.isfinite(means), means, 0.0)
+    between = (cnt * (m0 - grand[:, None]) ** 2).sum(axis=1)
+    within = (np.where(ok, r0 - m0[:, pos], 0.0) ** 2).sum(axis=1)
+    df1 = np.maximum(groups - 1, 1)
+    df2 = np.maximum(n_obs - groups, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = (between / df1) / (within / df2)
+    f = np.where(within > _EPS * np.maximum(between, _EPS), f, np.where(between > 0, 1e12, 0.0))
+    p = stats.f.sf(f, df1, df2)
+    return (p < p_value) & (n_obs >= groups + 4)
+
+
 def decompose(
     y: np.ndarray, season: int = 12, seasonal: np.ndarray | None = None, cycles: int = 6
 ) -> Decomposition:
@@ -99,11 +124,9 @@ def decompose(
     ``seasonal`` False get a neutral index (1 or 0).
     """
     n, t = y.shape
-    if seasonal is None:
-        seasonal = seasonality_test(y, season)
     mult: np.ndarray = np.asarray((y > 0).all(axis=1))
     index = np.where(mult[:, None], 1.0, 0.0) * np.ones((n, season))
-    if t < 2 * season or not seasonal.any():
+    if t < 2 * season:
         return Decomposition(index, mult, 0)
     half = season // 2
     trend = np.full((n, t), np.nan)
@@ -113,13 +136,23 @@ def decompose(
         trend[:, j] = (
             (cs[:, j + half] - cs[:, j - half + 1]) + 0.5 * (y[:, j - half] + y[:, j + half])
         ) / season
-    ratio = np.where(mult[:, None], y / np.where(np.abs(trend) > _EPS, trend, np.nan), y - trend)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            mult[:, None], y / np.where(np.abs(trend) > _EPS, trend, np.nan), y - trend
+        )
     pos = np.arange(t) % season
     # seasonality drifts: only the last `cycles` seasons of ratios count
     recent = np.arange(t) >= t - half - cycles * season
-    idx = np.stack(
-        [np.nanmean(ratio[:, (pos == k) & recent], axis=1) for k in range(season)], axis=1
-    )
+    ratio = np.where(recent[None, :] & np.isfinite(ratio), ratio, np.nan)
+    onehot = (pos[:, None] == np.arange(season)[None, :]).astype(float)  # (t, season)
+    ok = np.isfinite(ratio)
+    r0 = np.where(ok, ratio, 0.0)
+    cnt = ok.astype(float) @ onehot  # (n, season)
+    idx = np.where(cnt > 0, (r0 @ onehot) / np.maximum(cnt, 1), np.nan)
+    if seasonal is None:
+        seasonal = seasonality_test(y, season) | _anova_seasonal(r0, ok, idx, cnt, pos)
+    if not seasonal.any():
+        return Decomposition(index, mult, 0)
     idx = np.where(
         mult[:, None],
         idx / np.nanmean(idx, axis=1, keepdims=True),
