@@ -116,6 +116,13 @@ def _pct(x: NDArray[np.float64], q: float) -> float:
     return float(np.percentile(x, q)) if x.size else float("nan")
 
 
+def _p3(x: NDArray[np.float64]) -> list[float]:
+    """P10, P50, P90 in one partition."""
+    if not x.size or np.all(np.isnan(x)):
+        return [float("nan")] * 3
+    return [float(v) for v in np.percentile(x, [10, 50, 90])]
+
+
 @dataclass(frozen=True, repr=False)
 class CostSimulation:
     """Result of :func:`simulate`.
@@ -614,10 +621,36 @@ def _run(
         setups.append((p, ov, ti, simple, role_idx, lo, c, m, nseg, cap, scale, active, acc))
 
     quota = base_reps.quota
+    only = setups[0]
+    fused = (
+        len(setups) == 1
+        and sources[only[1].common_shock].kind == "parametric"
+        and bool(np.all(only[3] | ~only[11]))  # every active rep on the fast path
+        and only[1].reps_at is None
+    )
     for chunk_no, d0 in enumerate(range(0, n_draws, chunk)):
         nd = min(chunk, n_draws - d0)
         raw: dict[Any, NDArray[np.float32]] = {}
         for p, ov, ti, simple, role_idx, lo, c, m, nseg, cap, scale, active, acc in setups:
+            src = sources[ov.common_shock]
+            sl = slice(d0, d0 + nd)
+            kn = max(0, min(n_keep - d0, nd))
+            if fused:
+                # one pass: draw and pay without the rep x draw block
+                blocks = (acc.rep_sum * 0, acc.rep_sum2 * 0, acc.rep_att * 0, acc.rep_at * 0)
+                keep_chunk = np.zeros((kn, nr), dtype=np.float32)
+                _kernels.simulate_fused(  # type: ignore[call-arg]
+                    src.key, d0, *src.params, np.float32(1.0 + ov.revenue_change),
+                    role_idx, lo, c, m, nseg, cap, scale, quota, active,
+                    acc.draw_pay[sl], acc.draw_rev[sl], acc.draw_at[sl], *blocks, keep_chunk,
+                )  # fmt: skip
+                acc.rep_sum += blocks[0]
+                acc.rep_sum2 += blocks[1]
+                acc.rep_att += blocks[2]
+                acc.rep_at += blocks[3]
+                if kn:
+                    acc.keep[d0 : d0 + kn] = keep_chunk
+                continue
             if ov.common_shock not in raw:
                 raw[ov.common_shock] = sources[ov.common_shock].chunk(d0, nd, chunk_no)
             att = raw[ov.common_shock]
@@ -628,8 +661,6 @@ def _run(
                     pick = rng.random(att.shape) < ov.reps_at.share
                     att = np.where(pick, np.float32(ov.reps_at.attainment), att)
                 att = np.ascontiguousarray(att, dtype=np.float32)
-            sl = slice(d0, d0 + nd)
-            kn = max(0, min(n_keep - d0, nd))
             fast_active = active & simple
             blocks = (acc.rep_sum * 0, acc.rep_sum2 * 0, acc.rep_att * 0, acc.rep_at * 0)
             keep_chunk = np.zeros((kn, nr), dtype=np.float32)
@@ -673,6 +704,7 @@ def _run(
         notes["n_keep"] = n_keep
         notes["chunk_draws"] = chunk
         notes["fast_path_reps"] = int((simple & active).sum())
+        notes["kernel"] = "fused draw + payout" if fused else "draw, then payout"
         out.append(
             _finish(name, p, ov, ti, base_reps, acc, n_draws, seed, targets, notes, max_breach_prob)
         )
@@ -722,28 +754,29 @@ def _finish(
             ).sum()
         )
     e_pay, e_rev = float(pay.mean()), float(rev.mean())
+    pp, rp, cp, mp = _p3(pay), _p3(rev), _p3(ccos), _p3(margin)
     summary: dict[str, Any] = {
         "n_reps": n_active,
         "n_draws": n_draws,
         "expected_incentive": e_pay,
         "incentive_sd": float(pay.std()),
-        "incentive_p10": _pct(pay, 10),
-        "incentive_p50": _pct(pay, 50),
-        "incentive_p90": _pct(pay, 90),
+        "incentive_p10": pp[0],
+        "incentive_p50": pp[1],
+        "incentive_p90": pp[2],
         "incentive_at_mean_attainment": at_mean,
         "expected_base": base_total,
         "expected_total_pay": base_total + e_pay,
         "expected_revenue": e_rev,
-        "revenue_p10": _pct(rev, 10),
-        "revenue_p90": _pct(rev, 90),
+        "revenue_p10": rp[0],
+        "revenue_p90": rp[2],
         "ccos": e_pay / e_rev if e_rev > 0 else float("inf"),
-        "ccos_p10": _pct(ccos, 10),
-        "ccos_p50": _pct(ccos, 50),
-        "ccos_p90": _pct(ccos, 90),
+        "ccos_p10": cp[0],
+        "ccos_p50": cp[1],
+        "ccos_p90": cp[2],
         "margin_after_comp": (gm - (base_total + e_pay) / e_rev) if gm is not None else np.nan,
-        "margin_after_comp_p10": _pct(margin, 10),
-        "margin_after_comp_p50": _pct(margin, 50),
-        "margin_after_comp_p90": _pct(margin, 90),
+        "margin_after_comp_p10": mp[0],
+        "margin_after_comp_p50": mp[1],
+        "margin_after_comp_p90": mp[2],
         "share_at_quota": float(share_at.mean()),
     }
     checks = []

@@ -117,6 +117,19 @@ def test_kernel_equals_exact_payout_on_the_same_draws() -> None:
     np.testing.assert_allclose(sim.per_rep["p_at_quota"], (att >= 1).mean(axis=0))
 
 
+def test_fused_kernel_equals_the_two_pass_path() -> None:
+    # one plan runs draw + payout fused; two plans draw once then pay each: same numbers
+    dist = LogNormal(1.0, 0.3, common_shock=0.1)
+    one = simulate(CONVEX, quotas(), dist, 3_000, seed=6, overrides={"revenue_change": -0.05})
+    assert one.assumptions["kernel"] == "fused draw + payout"
+    two = compare_plans(
+        [CONVEX, LINEAR], quotas(), dist, 3_000, seed=6, overrides={"revenue_change": -0.05}
+    ).simulations["test [0]"]
+    assert two.assumptions["kernel"] == "draw, then payout"
+    np.testing.assert_allclose(one.draws["incentive"], two.draws["incentive"], rtol=1e-12)
+    np.testing.assert_allclose(one.per_rep["incentive_p50"], two.per_rep["incentive_p50"])
+
+
 def test_never_pays_at_mean_attainment() -> None:
     # with a threshold and an accelerator, E[payout(A)] differs from payout(E[A])
     sim = simulate(CONVEX, quotas(), LogNormal(0.95, 0.3), n_draws=10_000, seed=2)
