@@ -349,6 +349,7 @@ def _client(client: Any | None, scheduler: str | None, n_workers: int | None) ->
         from distributed import Client
 
         try:
+            _check_reachable(scheduler)
             cl = Client(scheduler, timeout="30s")
         except OSError as exc:
             raise ConfigError(
@@ -361,6 +362,18 @@ def _client(client: Any | None, scheduler: str | None, n_workers: int | None) ->
         return
     with local_cluster(n_workers) as cl:
         yield cl
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast (OSError) when nothing listens at a ``tcp://host:port`` address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or parts.hostname is None:
+        return  # other protocols (inproc, ucx): let Dask judge
+    with socket.create_connection((parts.hostname, parts.port or 8786), timeout=timeout):
+        pass
 
 
 def _run_on(

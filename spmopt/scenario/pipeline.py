@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from spmopt.data import PlanningData, load_example, read_planning_data
-from spmopt.errors import ConfigError, DataError
+from spmopt.errors import ConfigError, DataError, InfeasibleError
 from spmopt.scenario.config import Scenario, apply_overrides
 from spmopt.scenario.headcount import adjust_headcount
 
@@ -31,6 +31,7 @@ __all__ = [
     "ForecastStage",
     "ScenarioResult",
     "Stages",
+    "current_alignment",
     "load_data",
     "prepare_data",
     "run",
@@ -187,7 +188,11 @@ class ForecastStage:
 def current_alignment(
     accounts: pd.DataFrame, reps: pd.DataFrame, balance: Mapping[str, float] | None = None
 ) -> CurrentAlignment:
-    """Today's alignment as an alignment result: assignment, per-territory summary, metrics."""
+    """Today's alignment as an alignment result: assignment, per-territory summary, metrics
+    (measured by :func:`spmopt.territory.evaluate`)."""
+    from spmopt.data.geo import haversine_km
+    from spmopt.territory import current_assignment, evaluate
+
     if "current_territory" not in accounts:
         raise DataError(
             "territory.realign is false but accounts have no current_territory",
@@ -195,83 +200,26 @@ def current_alignment(
             column="current_territory",
             fix="add current_territory or set territory.realign: true",
         )
-    a = accounts.loc[accounts["current_territory"].notna()]
-    asg = a[["account_id", "current_territory"]].rename(
-        columns={"current_territory": "territory_id"}
-    )
-    asg = asg.merge(reps[["territory_id", "rep_id", "lat", "lon"]], on="territory_id", how="inner")
-    acc = a.set_index("account_id").loc[asg["account_id"]]
-    from spmopt.data.geo import haversine_km
-
+    asg = current_assignment(accounts, reps).dropna(subset=["rep_id"]).reset_index(drop=True)
+    if len(asg) < len(accounts):
+        raise DataError(
+            f"{len(accounts) - len(asg)} accounts have no current territory of a rep, so today's "
+            "alignment cannot be kept",
+            table="accounts",
+            column="current_territory",
+            fix="set territory.realign: true (or fill current_territory)",
+        )
+    acc = accounts.set_index(accounts["account_id"].astype(str)).loc[asg["account_id"]]
+    home = reps.set_index(reps["territory_id"].astype(str)).loc[asg["territory_id"]]
     asg["distance_km"] = haversine_km(
         acc["lat"].to_numpy(float),
         acc["lon"].to_numpy(float),
-        asg["lat"].to_numpy(float),
-        asg["lon"].to_numpy(float),
+        home["lat"].to_numpy(float),
+        home["lon"].to_numpy(float),
     )
     asg["moved"] = False
-    asg = asg.drop(columns=["lat", "lon"]).reset_index(drop=True)
-    return CurrentAlignment(
-        assignment=asg,
-        summary=territory_summary(accounts, reps, asg),
-        metrics=alignment_metrics(accounts, reps, asg, balance),
-    )
-
-
-def territory_summary(
-    accounts: pd.DataFrame, reps: pd.DataFrame, assignment: pd.DataFrame
-) -> pd.DataFrame:
-    """Per territory: rep, potential, workload, accounts and the deviation from the mean [share]."""
-    acc = accounts.set_index("account_id")
-    a = assignment[["account_id", "territory_id"]].copy()
-    a["potential"] = acc.loc[a["account_id"], "potential"].to_numpy(float)
-    a["workload"] = acc.loc[a["account_id"], "workload"].to_numpy(float)
-    g = a.groupby("territory_id").agg(
-        potential=("potential", "sum"),
-        workload=("workload", "sum"),
-        n_accounts=("account_id", "size"),
-    )
-    g = g.reindex(reps["territory_id"].astype(str)).fillna(0.0)
-    g["n_accounts"] = g["n_accounts"].astype(int)
-    out = g.reset_index().merge(reps[["territory_id", "rep_id"]], on="territory_id")
-    for col in ("potential", "workload"):
-        mean = out[col].mean()
-        out[f"{col}_deviation"] = out[col] / mean - 1.0 if mean > 0 else 0.0
-    return out[
-        [
-            "territory_id",
-            "rep_id",
-            "potential",
-            "workload",
-            "n_accounts",
-            "potential_deviation",
-            "workload_deviation",
-        ]
-    ]
-
-
-def alignment_metrics(
-    accounts: pd.DataFrame,
-    reps: pd.DataFrame,
-    assignment: pd.DataFrame,
-    balance: Mapping[str, float] | None = None,
-) -> dict[str, Any]:
-    """Max deviation per attribute, potential-weighted distance [km] and disruption share."""
-    s = territory_summary(accounts, reps, assignment)
-    out: dict[str, Any] = {}
-    for col in {"potential", "workload", *(balance or {})}:
-        if col in s:
-            out[f"max_deviation_{col}"] = float(s[f"{col}_deviation"].abs().max())
-    acc = accounts.set_index("account_id")
-    pot = acc.loc[assignment["account_id"], "potential"].to_numpy(float)
-    if "distance_km" in assignment:
-        d = assignment["distance_km"].to_numpy(float)
-        out["weighted_distance"] = float((pot * d).sum() / max(pot.sum(), 1e-12))
-    if "current_territory" in acc:
-        cur = acc.loc[assignment["account_id"], "current_territory"].astype(str).to_numpy()
-        moved = cur != assignment["territory_id"].astype(str).to_numpy()
-        out["disruption_share"] = float(pot[moved].sum() / max(pot.sum(), 1e-12))
-    return out
+    summary, metrics = evaluate(asg, accounts, reps, balance)
+    return CurrentAlignment(assignment=asg, summary=summary, metrics=dict(metrics))
 
 
 # ---------------------------------------------------------------------- default stages
@@ -290,7 +238,13 @@ def align_stage(scenario: Scenario, data: PlanningData) -> Any:
         seed=scenario.seed,
         **t.options,
     )
-    return aligner.solve(data.accounts, data.reps)
+    result = aligner.solve(data.accounts, data.reps)
+    if result.status in ("infeasible", "error"):
+        raise InfeasibleError(
+            f"territory alignment is {result.status}: {result.diagnosis or 'no diagnosis'}",
+            diagnosis=result.diagnosis,
+        )
+    return result
 
 
 def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> ForecastStage:

@@ -201,3 +201,12 @@ def test_run_accepts_a_yaml_path(tmp_path: Path, data_dir: Path) -> None:
     assert r.scenario.name == "s" and r.summary.iloc[0]["scenario"] == "s"
     with pytest.raises(ConfigError, match="takes a Scenario"):
         run(42)  # type: ignore[arg-type]
+
+
+def test_infeasible_territories_stop_the_scenario(data_dir: Path) -> None:
+    from spmopt.errors import InfeasibleError
+
+    s = small(data_dir, **{"territory.max_disruption": 0.0})
+    with pytest.raises(InfeasibleError, match="territory alignment is infeasible") as info:
+        run(s)
+    assert "in stage 'territory'" in info.value.__notes__[0]
