@@ -32,7 +32,7 @@ def _sweep(data_dir: Path, **extra: Any) -> list[Scenario]:
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in frame.columns if c not in _TIMES + ["status", "error"]]
+    cols = [c for c in frame.columns if c not in [*_TIMES, "status", "error"]]
     return frame[cols].set_index("scenario").sort_index()
 
 
@@ -79,8 +79,8 @@ def test_a_failing_scenario_does_not_stop_the_batch(
     # a shared upstream failure fails exactly the scenarios that share it
     bad = Scenario(name="bad", data=str(data_dir), territory={"n_territories": 10_000})
     b2 = run_batch([bad, sweep[0]], client=client, progress=False, stages=FAKE_STAGES)
-    assert b2.summary.set_index("scenario")["status"].to_dict() == {"bad": "failed",
-                                                                   sweep[0].name: "done"}  # fmt: skip
+    st2 = b2.summary.set_index("scenario")["status"].to_dict()
+    assert st2 == {"bad": "failed", sweep[0].name: "done"}
     assert "n_territories" in b2.errors["bad"].message
 
 
