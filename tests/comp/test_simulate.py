@@ -423,3 +423,37 @@ def test_repr_and_frames() -> None:
         "share_at_quota",
         "passed",
     } <= set(sim.summary.index)
+
+
+def test_real_forecast_and_quota_results(example: Any) -> None:
+    import spmopt as spm
+
+    d = example
+    asg = spm.forecast.current_assignment(d.accounts, d.reps)
+    fc = (
+        spm.forecast.RevenueForecaster(horizon=12)
+        .fit(spm.forecast.build_history(d.sales, asg, d.reps))
+        .predict()
+    )
+    qr = spm.quota.QuotaSetter().solve(
+        asg, fc, accounts=d.accounts, reps=d.reps, sales=d.sales, targets=d.targets
+    )
+    plan = CompPlan.from_dict(d.plan)
+    sim = simulate(plan, qr, fc, n_draws=3_000, seed=0, reps=d.reps, targets=d.targets)
+    assert "sample paths" in sim.assumptions["attainment"]
+    # expected attainment = mean active-month revenue of the paths / active quota
+    paths = fc.samples(3_000, seed=5, level="rep")
+    pr = sim.per_rep.set_index("rep_id")
+    months = pd.DatetimeIndex(paths.ds).month.to_numpy() - 1
+    hire = pd.to_datetime(d.reps.set_index("rep_id")["hire_date"])
+    for i, rep in enumerate(paths.unique_id):
+        if rep not in pr.index or pr.loc[rep, "quota"] <= 0:
+            continue
+        h = hire.loc[rep]
+        first = h.month - 1 if h.year == d.targets.plan_year else (12 if h.year > 2027 else 0)
+        rev = paths.values[:, i, months >= first].sum(axis=1).mean()
+        assert pr.loc[rep, "expected_attainment"] == pytest.approx(
+            rev / pr.loc[rep, "quota"], rel=0.03
+        )
+    again = simulate(plan, qr, fc, n_draws=3_000, seed=0, reps=d.reps, targets=d.targets)
+    pd.testing.assert_frame_equal(sim.draws, again.draws)
