@@ -320,6 +320,10 @@ def _prepare_reps(
     notes: dict[str, Any] = {"quota_source": qsrc}
     if vacant:
         notes["vacant"] = f"{vacant} quota row(s) without a rep (vacant territories) not paid"
+    annual = getattr(quotas, "annual", None)
+    if reps is None and isinstance(annual, pd.DataFrame) and {"rep_id", "role"} <= set(annual):
+        reps = annual.dropna(subset=["rep_id"])
+        notes["reps"] = "roles and hire dates from QuotaResult.annual"
     if reps is not None:
         r = reps.copy()
         r["rep_id"] = r["rep_id"].astype(str)

@@ -332,6 +332,9 @@ def test_real_quota_result(small_data: Any) -> None:
     assert sim.per_rep["expected_incentive"].sum() == pytest.approx(
         sim.summary["expected_incentive"], rel=1e-9
     )
+    # without a reps table, roles and hire dates come from the QuotaResult
+    alone = simulate(plan, qr, None, n_draws=2_000, seed=0, targets=d.targets)
+    pd.testing.assert_frame_equal(alone.per_rep, sim.per_rep)
 
 
 def test_multi_measure_roles_take_the_exact_path(example: Any) -> None:
