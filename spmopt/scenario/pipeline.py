@@ -418,6 +418,13 @@ class ScenarioResult:
         """The one-row summary."""
         return self.summary.copy()
 
+    def write(self, path: str | Path, *, report: bool = True) -> Path:
+        """Write every result table (CSV), the settings and ``report.html`` to a folder; returns
+        the report's path."""
+        from spmopt.scenario.output import write_plan_outputs
+
+        return write_plan_outputs(self, path, report=report)
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result as a long table, by name (what a run folder stores)."""
         from spmopt.scenario.tables import result_tables

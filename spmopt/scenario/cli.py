@@ -1,0 +1,159 @@
+"""``spmopt plan`` (one scenario, with its report) and ``spmopt batch`` (many, on Dask)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+_SET_HELP = (
+    "change a setting by dotted path, e.g. --set quota.over_assignment=0.15 "
+    "--set territory.balance.potential=0.03 (values are read as YAML; repeatable)"
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``plan`` and ``batch`` commands."""
+    p = subparsers.add_parser(
+        "plan",
+        help="run the planning cycle on a data folder and write the outputs and an HTML report",
+        description="Territories, forecast, quotas and comp cost for one scenario; writes the "
+        "result tables (CSV), the summary and report.html to --out.",
+    )
+    p.add_argument("path", help="planning data folder (accounts, reps, sales, plan.yaml, "
+                   "targets.yaml), or 'example'")  # fmt: skip
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--scenario", type=Path, help="scenario YAML file (default: all defaults)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
+    p.add_argument("--seed", type=int, help="seed of every random step (overrides the file)")
+    p.set_defaults(func=_cmd_plan)
+
+    b = subparsers.add_parser(
+        "batch",
+        help="run many scenarios on Dask into a resumable run folder, with a comparison report",
+        description="Each file is a scenario or a sweep (a 'grid' of settings). Finished "
+        "scenarios are skipped when the command is run again with the same --out.",
+    )
+    b.add_argument("files", nargs="+", help="scenario or sweep YAML files (globs allowed)")
+    b.add_argument("--out", type=Path, required=True, help="run folder")
+    b.add_argument("--scheduler", help="address of a running Dask scheduler, tcp://host:port")
+    b.add_argument("--workers", type=int, help="local worker processes (default: one per core; "
+                   "0 runs in this process)")  # fmt: skip
+    b.add_argument("--batch-size", type=int, help="scenarios per task")
+    b.add_argument("--no-resume", action="store_true", help="rerun finished scenarios too")
+    b.add_argument("--no-report", action="store_true", help="skip report.html")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
+    b.set_defaults(func=_cmd_batch)
+
+
+def _updates(pairs: list[str]) -> dict[str, Any]:
+    import yaml
+
+    from spmopt.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"--set {pair!r}: expected KEY=VALUE, e.g. quota.over_assignment=0.15"
+            )
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {pair!r}: the value is not valid YAML: {exc}") from None
+    return out
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from spmopt.scenario.config import Scenario
+    from spmopt.scenario.output import write_plan_outputs
+    from spmopt.scenario.pipeline import run
+
+    t0 = time.perf_counter()
+    s = Scenario.from_yaml(args.scenario) if args.scenario else Scenario()
+    data = args.path if args.path == "example" else str(Path(args.path).resolve())
+    updates: dict[str, Any] = {"data": data, **_updates(args.set)}
+    if args.seed is not None:
+        updates["seed"] = args.seed
+    s = s.with_updates(updates)
+    print(f"spmopt plan: scenario {s.name!r} on {data}", file=sys.stderr)
+    result = run(s)
+    report = write_plan_outputs(result, args.out)
+    print(_summary_text(result.summary.iloc[0]))
+    print(f"outputs in {args.out}/ ({time.perf_counter() - t0:.0f} s)")
+    print(f"report: {report}")
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from spmopt.scenario.batch import run_batch, scenario_paths
+    from spmopt.scenario.config import read_scenarios
+
+    scenarios = [s for p in scenario_paths(args.files) for s in read_scenarios(p)]
+    updates = _updates(args.set)
+    if updates:
+        scenarios = [s.with_updates(updates) for s in scenarios]
+    where = args.scheduler or (
+        "this process" if args.workers == 0 else f"{args.workers or 'one per core'} local workers"
+    )
+    print(f"spmopt batch: {len(scenarios)} scenarios on {where} -> {args.out}", file=sys.stderr)
+    batch = run_batch(
+        scenarios,
+        out=args.out,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+        batch_size=args.batch_size,
+        resume=not args.no_resume,
+        keep_results=False,
+    )
+    summ = batch.summary
+    cols = [
+        c
+        for c in ("scenario", "status", "share_at_quota", "expected_cost", "ccos",
+                  "margin_after_comp", "passes")
+        if c in summ
+    ]  # fmt: skip
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(summ[cols].to_string(index=False))
+    for name, err in batch.errors.items():
+        print(f"FAILED {name}: {err.error_type}: {err.message}", file=sys.stderr)
+    print(f"{len(summ)} scenarios in {batch.seconds:.0f} s: {batch!r}")
+    if not args.no_report:
+        from spmopt.report import write_html
+
+        path = write_html(args.out, args.out / "report.html")
+        print(f"report: {path}")
+    return 1 if batch.errors else 0
+
+
+def _summary_text(row: Any) -> str:
+    def pct(v: Any, d: int = 1) -> str:
+        return "n/a" if v is None or v != v else f"{float(v):.{d}%}"
+
+    def money(v: Any) -> str:
+        return "n/a" if v is None or v != v else f"{float(v):,.0f}"
+
+    verdict = {True: "pass", False: "FAIL"}.get(row.get("passes"), "n/a")
+    return "\n".join(
+        [
+            f"territories {row.get('n_territories')}: max potential deviation "
+            f"{pct(row.get('max_deviation_potential'))}, potential moved "
+            f"{pct(row.get('disruption_share'))} ({row.get('align_status')})",
+            f"forecast for the plan year {money(row.get('forecast_revenue'))} "
+            f"(backtest MASE {row.get('forecast_mase', float('nan')):.2f})",
+            f"quotas {money(row.get('quota_total'))} against a target of "
+            f"{money(row.get('company_target'))} (over-assignment "
+            f"{pct(row.get('over_assignment'))}); reps expected at quota "
+            f"{pct(row.get('share_at_quota'), 0)}",
+            f"incentive cost {money(row.get('expected_cost'))} (P10 {money(row.get('cost_p10'))}"
+            f", P90 {money(row.get('cost_p90'))}); CCOS {pct(row.get('ccos'), 2)}; margin after "
+            f"comp {pct(row.get('margin_after_comp'))}; checks: {verdict}",
+        ]
+    )
