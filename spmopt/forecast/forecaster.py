@@ -421,7 +421,18 @@ class RevenueForecaster:
                 "intervals use a default error growth (1 MASE unit × √step) because the "
                 "history is too short for a backtest window; treat them as rough"
             )
-        cal = calibrate(scaled_arr, bottom_level, h, fallback)
+        # Spread per step from origins as late as possible: step k is scored from origins
+        # t - k - step·j, so short steps are judged on nearly the full history (a model that
+        # learns from more data would otherwise get intervals that are too wide).
+        per_step = self._per_step_errors(panel, chosen, order, s_mat, bottom, method, err_rows,
+                                         codes, nonneg)  # fmt: skip
+        cal = calibrate(
+            per_step if per_step is not None else scaled_arr,
+            bottom_level,
+            h,
+            fallback,
+            full_windows=scaled_arr,
+        )
         # ---- final base forecasts on the whole history
         per_model: dict[str, np.ndarray] = {}
         used = np.empty(m, dtype=object)
@@ -458,13 +469,71 @@ class RevenueForecaster:
         self.calibration_ = cal
         self.yhat_ = rec
         self.used_ = used
-        self.scale_ = series_scale(panel.y, self.season)
+        scale = series_scale(panel.y, self.season)
+        scale[used == "zero"] = 0.0  # no revenue ever: a point forecast of 0, no spread
+        self.scale_ = scale
         self.notes_ = tuple(notes)
         self.method_ = method
         self.nonnegative_ = nonneg
         self.summing_ = (s_mat, bottom)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def _per_step_errors(
+        self,
+        panel: Panel,
+        chosen: dict[str, str],
+        order: list[str],
+        s_mat: np.ndarray,
+        bottom: np.ndarray,
+        method: str,
+        err_rows: np.ndarray | None,
+        codes: np.ndarray,
+        nonneg: bool,
+    ) -> dict[str, np.ndarray] | None:
+        h = int(self.horizon)
+        m, t = panel.y.shape
+        level = panel.level.astype(str)
+        pairs = [
+            (t - k - self.step * j, k)
+            for k in range(1, h + 1)
+            for j in range(self.n_windows)
+            if t - k - self.step * j >= MIN_TRAIN
+        ]
+        if not pairs:
+            return None
+        origins = sorted({o for o, _ in pairs})
+        out = {lv: np.full((len(origins), int((level == lv).sum()), h), np.nan) for lv in order}
+        for i, o in enumerate(origins):
+            steps = np.array([k for oo, k in pairs if oo == o]) - 1
+            ytr, st = _train(panel, o)
+            per_model = {
+                mod: forecast_panel(
+                    ytr,
+                    st,
+                    h,
+                    mod,
+                    season=self.season,
+                    ds=panel.ds[:o],
+                    level_code=codes,
+                    seed=self.seed,
+                ).values
+                for mod in set(chosen.values())
+            }
+            base = np.zeros((m, h))
+            for lv in order:
+                base[level == lv] = per_model[chosen[lv]][level == lv]
+            rec = self._reconcile(base, s_mat, bottom, method, err_rows, panel.parent, nonneg)
+            act = np.full((m, h), np.nan)
+            avail = min(h, t - o)
+            act[:, :avail] = panel.y[:, o : o + avail]
+            z = (act - rec) / series_scale(ytr, self.season)[:, None]
+            keep = np.zeros(h, dtype=bool)
+            keep[steps] = True
+            z[:, ~keep] = np.nan
+            for lv in order:
+                out[lv][i] = z[level == lv]
+        return out
 
     def _reconcile(
         self,

@@ -352,7 +352,7 @@ def to_panel(history: pd.DataFrame, *, allow_negative: bool = False) -> Panel:
     ids = pd.unique(h["unique_id"])
     all_ds = pd.date_range(h["ds"].min(), h["ds"].max(), freq="MS")
     wide = h.pivot(index="unique_id", columns="ds", values="y").reindex(index=ids, columns=all_ds)
-    y_arr = wide.to_numpy(dtype=float)
+    y_arr = np.array(wide.to_numpy(dtype=float), dtype=float, copy=True)
     observed = ~np.isnan(y_arr)
     start = observed.argmax(axis=1)
     last = y_arr.shape[1] - 1 - observed[:, ::-1].argmax(axis=1)
@@ -426,7 +426,7 @@ def _check_tree(ids: np.ndarray, parent: np.ndarray, y: np.ndarray) -> None:
     has_child[parent[parent >= 0]] = True
     sums = np.zeros_like(np.nan_to_num(y))
     np.add.at(sums, parent[parent >= 0], np.nan_to_num(y[parent >= 0]))
-    tol = 1e-6 * (1.0 + np.abs(np.nan_to_num(y)))
+    tol = 1e-6 + 1e-9 * np.abs(np.nan_to_num(y))
     off = has_child & (np.abs(sums - np.nan_to_num(y)) > tol).any(axis=1)
     if off.any():
         raise DataError(

@@ -105,6 +105,7 @@ def calibrate(
     bottom_level: str,
     h: int,
     fallback_spread: dict[str, np.ndarray] | None = None,
+    full_windows: dict[str, np.ndarray] | None = None,
 ) -> Calibration:
     """Build a :class:`Calibration` from scaled errors.
 
@@ -118,6 +119,9 @@ def calibrate(
         Horizon.
     fallback_spread : dict level -> ndarray (h,), optional
         Spread to use for a level without any backtest error (in-sample based).
+    full_windows : dict level -> ndarray (windows, n_series, h), optional
+        Errors of windows that cover every step, for the correlation across steps and series
+        (default: ``scaled``).
     """
     levels = tuple(scaled)
     spread: dict[str, np.ndarray] = {}
@@ -159,7 +163,8 @@ def calibrate(
     for lv, z in scaled.items():
         u = (z / spread[lv]).ravel()
         shape[lv] = _shape(u) if np.isfinite(u).sum() >= _MIN_SHAPE else common
-    corr, rho = _dependence(scaled.get(bottom_level), spread.get(bottom_level), h)
+    dep = full_windows if full_windows is not None else scaled
+    corr, rho = _dependence(dep.get(bottom_level), spread.get(bottom_level), h)
     return Calibration(
         levels=levels,
         spread=spread,

@@ -80,7 +80,8 @@ class Decomposition:
 
     def adjust(self, y: np.ndarray) -> np.ndarray:
         s = self._at(0, y.shape[1])
-        return np.where(self.multiplicative[:, None], y / s, y - s)
+        mult = self.multiplicative[:, None]
+        return np.where(mult, y / np.where(mult, s, 1.0), y - s)
 
     def restore(self, f: np.ndarray, t0: int) -> np.ndarray:
         s = self._at(t0, t0 + f.shape[1])

@@ -1,0 +1,232 @@
+"""RevenueForecaster on the example and on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import spmopt as spm
+from spmopt.forecast import ForecastResult, RevenueForecaster
+
+from .conftest import flat_history
+
+COLS = [
+    "unique_id", "ds", "level", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95",
+    "model",
+]  # fmt: skip
+
+
+def test_frame_contract(example_forecast: ForecastResult) -> None:
+    f = example_forecast.frame
+    assert list(f.columns) == COLS
+    assert len(f) == 53 * 12
+    assert f["ds"].min() == pd.Timestamp("2027-01-01")
+    assert f["ds"].max() == pd.Timestamp("2027-12-01")
+    assert (f["yhat_lo_95"] <= f["yhat_lo_80"] + 1e-9).all()
+    assert (f["yhat_lo_80"] <= f["yhat_hi_80"]).all()
+    assert (f["yhat_hi_80"] <= f["yhat_hi_95"] + 1e-9).all()
+    assert (f["yhat_lo_95"] >= 0).all()
+    assert "ForecastResult(" in repr(example_forecast)
+
+
+def test_forecast_is_coherent_at_every_level(
+    example_forecast: ForecastResult, example_history: pd.DataFrame
+) -> None:
+    f = example_forecast.frame
+    parents = example_history.drop_duplicates("unique_id").set_index("unique_id")["parent"]
+    f = f.assign(parent=f["unique_id"].map(parents))
+    child = f[f.parent.notna()].groupby(["parent", "ds"])["yhat"].sum()
+    own = f.set_index(["unique_id", "ds"])["yhat"].reindex(child.index)
+    np.testing.assert_allclose(child.to_numpy(), own.to_numpy(), rtol=1e-9)
+    by = f.groupby(["level", "ds"])["yhat"].sum().unstack("level")
+    for lv in ("rep", "district", "region"):
+        np.testing.assert_allclose(by[lv], by["total"], rtol=1e-9)
+
+
+def test_forecast_is_plausible(
+    example_forecast: ForecastResult, example_history: pd.DataFrame
+) -> None:
+    last = example_history[
+        (example_history.level == "total") & (example_history.ds.dt.year == 2026)
+    ]
+    nxt = example_forecast.frame.query("level == 'total'")["yhat"].sum()
+    assert 0.85 < nxt / last["y"].sum() < 1.25
+
+
+def test_samples_shape_coherence_and_common_shock(example_forecast: ForecastResult) -> None:
+    sp = example_forecast.samples(400, seed=1, level="rep")
+    assert sp.values.shape == (400, 40, 12)
+    assert len(sp.ds) == 12 and sp.ds[0] == pd.Timestamp("2027-01-01")
+    assert sp.annual().shape == (400, 40)
+    assert (sp.values >= 0).all()
+    reg = example_forecast.samples(400, seed=1, level="region")
+    tot = example_forecast.samples(400, seed=1, level="total")
+    np.testing.assert_allclose(reg.values.sum(axis=1), tot.values[:, 0, :], rtol=1e-9)
+    np.testing.assert_allclose(sp.values.sum(axis=1), tot.values[:, 0, :], rtol=1e-9)
+    # same seed, same draws; another seed, other draws
+    again = example_forecast.samples(400, seed=1, level="rep")
+    np.testing.assert_array_equal(again.values, sp.values)
+    assert not np.array_equal(example_forecast.samples(400, seed=2).values, sp.values)
+    # the monthly sample quantiles are the frame's intervals (same calibrated error model)
+    f = example_forecast.frame.query("level == 'rep'")
+    big = example_forecast.samples(4000, seed=3, level="rep")
+    lo, hi = np.quantile(big.values, [0.1, 0.9], axis=0)  # (40, 12), ids in frame order
+    assert list(big.unique_id) == list(pd.unique(f["unique_id"]))
+    flo = f["yhat_lo_80"].to_numpy().reshape(40, 12)
+    fhi = f["yhat_hi_80"].to_numpy().reshape(40, 12)
+    width = fhi - flo
+    assert np.median(np.abs(lo - flo) / width) < 0.05
+    assert np.median(np.abs(hi - fhi) / width) < 0.05
+    # draws are positively correlated across reps (the common shock)
+    c = np.corrcoef(sp.annual(), rowvar=False)
+    assert c[np.triu_indices(40, 1)].mean() > 0.0
+
+
+def test_annual_table(example_forecast: ForecastResult) -> None:
+    a = example_forecast.annual("rep", n_samples=500)
+    assert list(a.columns) == [
+        "unique_id",
+        "level",
+        "yhat",
+        "yhat_lo_80",
+        "yhat_hi_80",
+        "yhat_lo_95",
+        "yhat_hi_95",
+    ]
+    assert len(a) == 40
+    assert (a["yhat_lo_95"] <= a["yhat_hi_95"]).all()
+
+
+def test_fit_predict_is_deterministic(
+    example_history: pd.DataFrame, example_forecast: ForecastResult
+) -> None:
+    again = RevenueForecaster(horizon=12, seed=0).fit(example_history).predict()
+    pd.testing.assert_frame_equal(again.frame, example_forecast.frame)
+
+
+@pytest.mark.parametrize("method", ["bottom_up", "top_down", "mint_ols", "mint_wls"])
+def test_other_reconciliations(example_history: pd.DataFrame, method: str) -> None:
+    r = (
+        RevenueForecaster(model="comb", reconcile=method, n_windows=2)
+        .fit(example_history)
+        .predict()
+    )
+    by = r.frame.groupby(["level", "ds"])["yhat"].sum().unstack("level")
+    np.testing.assert_allclose(by["rep"], by["total"], rtol=1e-9)
+    assert r.reconcile == method
+
+
+def test_auto_selects_from_the_backtest(example_forecast: ForecastResult) -> None:
+    sel = example_forecast.selection
+    assert set(sel["level"]) == {"rep", "district", "region", "total"}
+    for _, g in sel.groupby("level"):
+        chosen = g[g["selected"]]
+        assert len(chosen) == 1
+        assert chosen["mase"].iloc[0] == pytest.approx(g["mase"].min())
+
+
+# ---------------------------------------------------------------------------- bad input
+def seasonal_panel(n: int = 5, t: int = 36, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    pattern = 1 + 0.2 * np.sin(2 * np.pi * np.arange(t) / 12)
+    return 1000 * pattern[None, :] * rng.lognormal(0, 0.1, (n, t))
+
+
+def test_horizon_zero_and_bad_settings() -> None:
+    h = flat_history(seasonal_panel())
+    with pytest.raises(spm.ConfigError, match="horizon"):
+        RevenueForecaster(horizon=0).fit(h)
+    with pytest.raises(spm.ConfigError, match="freq"):
+        RevenueForecaster(freq="W").fit(h)
+    with pytest.raises(spm.ConfigError, match="model"):
+        RevenueForecaster(model="arima").fit(h)
+    with pytest.raises(spm.ConfigError, match="reconcile"):
+        RevenueForecaster(reconcile="middle").fit(h)
+    with pytest.raises(spm.ConfigError, match="levels"):
+        RevenueForecaster(levels=(80, 100)).fit(h)
+    with pytest.raises(spm.ConfigError, match="fit"):
+        RevenueForecaster().predict()
+
+
+def test_unknown_frequency_is_a_data_error() -> None:
+    daily = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=90, freq="D"), "y": 1.0}
+    )
+    with pytest.raises(spm.DataError, match="monthly") as e:
+        RevenueForecaster().fit(daily)
+    assert e.value.column == "ds"
+    weekly_starts = daily.iloc[::7].copy()
+    weekly_starts["ds"] = weekly_starts["ds"].dt.to_period("M").dt.to_timestamp()
+    with pytest.raises(spm.DataError, match="more than one row"):
+        RevenueForecaster().fit(weekly_starts)
+
+
+def test_negative_revenue() -> None:
+    y = seasonal_panel()
+    y[1, 5] = -50.0
+    h = flat_history(y)
+    with pytest.raises(spm.DataError, match="negative") as e:
+        RevenueForecaster().fit(h)
+    assert e.value.rows == ["s1"]
+    r = RevenueForecaster(allow_negative=True).fit(h).predict()
+    assert any("negative" in n for n in r.notes)
+    assert np.isfinite(r.frame["yhat"]).all()
+
+
+def test_missing_months_are_zero_with_a_note() -> None:
+    h = flat_history(seasonal_panel())
+    h = h.drop(h.index[(h.unique_id == "s2") & (h.ds == "2022-07-01")])
+    r = RevenueForecaster(model="comb").fit(h).predict()
+    assert any("missing month" in n and "s2" in n for n in r.notes)
+    h2 = h[~((h.unique_id == "s3") & (h.ds >= "2024-06-01"))]
+    with pytest.raises(spm.DataError, match="end before"):
+        RevenueForecaster().fit(h2)
+
+
+def test_short_series_fall_back_with_a_note() -> None:
+    y = seasonal_panel(3, 36)
+    h = flat_history(y)
+    late = h[(h.unique_id == "s0") & (h.ds >= "2024-09-01")]  # 4 months
+    mid = h[(h.unique_id == "s1") & (h.ds >= "2023-07-01")]  # 18 months
+    h = pd.concat([late, mid, h[h.unique_id == "s2"]])
+    r = RevenueForecaster(model="comb").fit(h).predict()
+    used = r.frame.drop_duplicates("unique_id").set_index("unique_id")["model"]
+    assert used["s0"].startswith("naive (short")
+    assert "nonseasonal" in used["s1"]
+    assert used["s2"] == "comb"
+    assert any("fell back" in n for n in r.notes)
+
+
+def test_all_zero_and_intermittent_series() -> None:
+    rng = np.random.default_rng(0)
+    y = seasonal_panel(4, 36)
+    y[0] = 0.0
+    y[1] = np.where(rng.random(36) < 0.6, 0.0, rng.gamma(2, 300, 36))
+    r = RevenueForecaster().fit(flat_history(y)).predict()
+    f = r.frame
+    z = f[f.unique_id == "s0"]
+    assert (z["yhat"] == 0).all() and (z["yhat_hi_95"] == 0).all()
+    assert (z["model"] == "zero").all()
+    inter = f[f.unique_id == "s1"]
+    assert (inter["yhat"] >= 0).all() and np.isfinite(inter["yhat"]).all()
+    assert any("no revenue" in n for n in r.notes)
+    assert any("intermittent" in n for n in r.notes)
+
+
+def test_history_too_short_for_a_backtest_still_forecasts() -> None:
+    h = flat_history(seasonal_panel(3, 14))
+    r = RevenueForecaster().fit(h).predict()
+    assert len(r.frame) == 36 and np.isfinite(r.frame["yhat_hi_95"]).all()
+    assert any("backtest" in n for n in r.notes)
+
+
+def test_bad_tables() -> None:
+    with pytest.raises(spm.DataError, match="unique_id"):
+        RevenueForecaster().fit(pd.DataFrame({"ds": [], "y": []}))
+    h = flat_history(seasonal_panel())
+    h.loc[3, "y"] = np.nan
+    with pytest.raises(spm.DataError, match="not a number"):
+        RevenueForecaster().fit(h)
+    with pytest.raises(spm.DataError):
+        RevenueForecaster().fit("history.csv")  # type: ignore[arg-type]
