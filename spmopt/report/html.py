@@ -277,11 +277,21 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
         cols = [c for c in pref if c in q] + [
             c for c in q.columns if c not in pref and q[c].dtype.kind in "fiub"
         ][:4]
+        qsum = summ.get("quota_total")
+        qsum = q["quota"].sum() if _missing(qsum) else qsum
+        held = float(q["held"].sum()) if "held" in q else 0.0
+        held_txt = (
+            f", of which {_fmt_money(held)}{cur} is held at territory level (relief for new "
+            "hires and vacancies: the 'held' column)"
+            if held > 0
+            else ""
+        )
         total = (
-            f"<p>Sum of quotas {_fmt_money(q['quota'].sum())}{cur} against a company target "
+            f"<p>Quotas add up to {_fmt_money(qsum)}{cur}{held_txt}, against a company target "
             f"of {_fmt_money(summ.get('company_target'))}{cur} "
-            f"(over-assignment {_fmt_pct(summ.get('over_assignment'))}); spread of quota / "
-            f"potential across reps (CV) {_fmt_pct(summ.get('quota_spread'))}.</p>"
+            f"(over-assignment {_fmt_pct(summ.get('over_assignment'))}). Spread of quota / "
+            f"potential across reps (coefficient of variation): "
+            f"{_fmt_pct(summ.get('quota_spread'))}.</p>"
         )
         out.append(total)
         out.append(
