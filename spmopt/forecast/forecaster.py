@@ -19,7 +19,7 @@ from spmopt.forecast.intervals import (
     series_scale,
 )
 from spmopt.forecast.models import DEFAULT_CANDIDATES, MODELS, forecast_panel
-from spmopt.forecast.reconcile import METHODS, reconcile
+from spmopt.forecast.reconcile import METHODS, Reconciler
 
 __all__ = ["ForecastResult", "RevenueForecaster", "SamplePaths"]
 
@@ -75,7 +75,7 @@ class _SamplingState:
     ids: np.ndarray
     level: np.ndarray
     bottom: np.ndarray
-    s: np.ndarray
+    s: Any  # sparse summing matrix
     yhat: np.ndarray  # reconciled, (m, h)
     scale: np.ndarray  # (m,)
     bottom_level: str
@@ -170,7 +170,9 @@ class ForecastResult:
         if np.array_equal(rows, b):
             values = paths
         else:
-            values = np.einsum("rb,dbh->drh", st.s[rows], paths)
+            d, nb, hh = paths.shape
+            flat = paths.transpose(1, 0, 2).reshape(nb, d * hh)
+            values = np.asarray(st.s[rows] @ flat).reshape(len(rows), d, hh).transpose(1, 0, 2)
         return SamplePaths(st.ids[rows].astype(str), ds, values, level)
 
     def annual(
@@ -232,6 +234,8 @@ class RevenueForecaster:
         Accept months of negative revenue (net credits); otherwise they raise ``DataError``.
     freq : str
         Frequency of the data; only ``"MS"`` (month start) is supported.
+    verbose : bool
+        Show a progress bar over the backtest origins while fitting.
     """
 
     def __init__(
@@ -248,6 +252,7 @@ class RevenueForecaster:
         season: int = 12,
         allow_negative: bool = False,
         freq: str = "MS",
+        verbose: bool = False,
     ) -> None:
         self.model = model
         self.horizon = horizon
@@ -260,6 +265,7 @@ class RevenueForecaster:
         self.season = season
         self.allow_negative = allow_negative
         self.freq = freq
+        self.verbose = verbose
 
     def __repr__(self) -> str:
         return (
@@ -271,7 +277,7 @@ class RevenueForecaster:
         """Settings as given (scikit-learn style)."""
         keys = (
             "model horizon levels reconcile seed n_windows step candidates season "
-            "allow_negative freq"
+            "allow_negative freq verbose"
         ).split()
         return {k: getattr(self, k) for k in keys}
 
@@ -352,7 +358,9 @@ class RevenueForecaster:
         base_w: dict[str, list[np.ndarray]] = {mod: [] for mod in models}
         actual_w: list[np.ndarray] = []
         scale_w: list[np.ndarray] = []
+        bar = _progress(self.verbose, len(origins) * (1 + h) + 1, "fit")
         for o in origins:
+            bar.update(1)
             ytr, st = _train(panel, o)
             act = panel.y[:, o : o + h]
             actual_w.append(act)
@@ -402,11 +410,12 @@ class RevenueForecaster:
             err_rows = np.nan_to_num(e_sel.transpose(0, 2, 1).reshape(-1, m))
         else:
             err_rows = None
+        rec_fn = Reconciler(s_mat, bottom, method, errors=err_rows, parent=panel.parent)
         # ---- reconciled backtest errors, scaled, pooled per level
         scaled: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
         for w, _o in enumerate(origins):
             base = assemble({k: base_w[k][w] for k in models})
-            rec = self._reconcile(base, s_mat, bottom, method, err_rows, panel.parent, nonneg)
+            rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
             z = (actual_w[w] - rec) / scale_w[w][:, None]
             for lv in order:
                 scaled[lv].append(z[level == lv])
@@ -424,8 +433,8 @@ class RevenueForecaster:
         # Spread per step from origins as late as possible: step k is scored from origins
         # t - k - step·j, so short steps are judged on nearly the full history (a model that
         # learns from more data would otherwise get intervals that are too wide).
-        per_step = self._per_step_errors(panel, chosen, order, s_mat, bottom, method, err_rows,
-                                         codes, nonneg)  # fmt: skip
+        per_step = self._per_step_errors(panel, chosen, order, s_mat, bottom, rec_fn, codes,
+                                         nonneg, bar)  # fmt: skip
         cal = calibrate(
             per_step if per_step is not None else scaled_arr,
             bottom_level,
@@ -446,7 +455,7 @@ class RevenueForecaster:
                 if chosen[lv] == mod:
                     used[level == lv] = pf.used[level == lv]
         base = assemble(per_model)
-        rec = self._reconcile(base, s_mat, bottom, method, err_rows, panel.parent, nonneg)
+        rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
         short = [u for u in used if "short" in str(u)]
         if short:
             notes.append(
@@ -476,6 +485,8 @@ class RevenueForecaster:
         self.method_ = method
         self.nonnegative_ = nonneg
         self.summing_ = (s_mat, bottom)
+        bar.update(1)
+        bar.close()
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
@@ -484,12 +495,12 @@ class RevenueForecaster:
         panel: Panel,
         chosen: dict[str, str],
         order: list[str],
-        s_mat: np.ndarray,
+        s_mat: Any,
         bottom: np.ndarray,
-        method: str,
-        err_rows: np.ndarray | None,
+        rec_fn: Reconciler,
         codes: np.ndarray,
         nonneg: bool,
+        bar: Any,
     ) -> dict[str, np.ndarray] | None:
         h = int(self.horizon)
         m, t = panel.y.shape
@@ -504,7 +515,9 @@ class RevenueForecaster:
             return None
         origins = sorted({o for o, _ in pairs})
         out = {lv: np.full((len(origins), int((level == lv).sum()), h), np.nan) for lv in order}
+        bar.total = bar.n + len(origins) + 1
         for i, o in enumerate(origins):
+            bar.update(1)
             steps = np.array([k for oo, k in pairs if oo == o]) - 1
             ytr, st = _train(panel, o)
             per_model = {
@@ -523,7 +536,7 @@ class RevenueForecaster:
             base = np.zeros((m, h))
             for lv in order:
                 base[level == lv] = per_model[chosen[lv]][level == lv]
-            rec = self._reconcile(base, s_mat, bottom, method, err_rows, panel.parent, nonneg)
+            rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
             act = np.full((m, h), np.nan)
             avail = min(h, t - o)
             act[:, :avail] = panel.y[:, o : o + avail]
@@ -536,21 +549,14 @@ class RevenueForecaster:
         return out
 
     def _reconcile(
-        self,
-        base: np.ndarray,
-        s_mat: np.ndarray,
-        bottom: np.ndarray,
-        method: str,
-        err_rows: np.ndarray | None,
-        parent: np.ndarray,
-        nonneg: bool,
+        self, rec_fn: Reconciler, base: np.ndarray, s_mat: Any, bottom: np.ndarray, nonneg: bool
     ) -> np.ndarray:
-        rec = reconcile(base, s_mat, bottom, method, errors=err_rows, parent=parent)
+        rec = rec_fn(base)
         if nonneg:
-            if method == "none":
+            if rec_fn.trivial:
                 rec = np.maximum(rec, 0.0)
             else:
-                rec = s_mat @ np.maximum(rec[bottom], 0.0)
+                rec = np.asarray(s_mat @ np.maximum(rec[bottom], 0.0))
         return rec
 
     # ----------------------------------------------------------------- predict
@@ -607,6 +613,12 @@ class RevenueForecaster:
             notes=self.notes_,
             _state=state,
         )
+
+
+def _progress(enabled: bool, total: int, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
 
 
 def _no_backtest_choice(models: list[str], t: int, season: int) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from spmopt.errors import ConfigError, DataError
 
@@ -253,18 +254,23 @@ class Panel:
         leaf[self.parent[self.parent >= 0]] = False
         return leaf
 
-    def summing_matrix(self) -> tuple[np.ndarray, np.ndarray]:
-        """``S`` (m × n_bottom, 0/1) and the row indices of the bottom series.
+    def summing_matrix(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """``S`` (m × n_bottom, sparse 0/1) and the row indices of the bottom series.
 
         Row ``i`` of ``S`` marks the bottom series that add up to series ``i``.
         """
         bottom = np.flatnonzero(self.is_leaf())
-        s = np.zeros((len(self.ids), len(bottom)))
-        for j, b in enumerate(bottom):
-            node = b
-            while node >= 0:
-                s[node, j] = 1.0
-                node = self.parent[node]
+        rows, cols = [], []
+        node = bottom.copy()
+        col = np.arange(len(bottom))
+        while len(node):
+            rows.append(node)
+            cols.append(col)
+            keep = self.parent[node] >= 0
+            node, col = self.parent[node][keep], col[keep]
+        r = np.concatenate(rows)
+        c = np.concatenate(cols)
+        s = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(self.ids), len(bottom)))
         return s, bottom
 
     def is_hierarchy(self) -> bool:

@@ -15,11 +15,14 @@ sample, so 10,000 bottom series reconcile in well under a second.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from scipy import sparse
 
 from spmopt.errors import ConfigError
 
-__all__ = ["METHODS", "reconcile", "shrinkage_lambda"]
+__all__ = ["METHODS", "Reconciler", "reconcile", "shrinkage_lambda"]
 
 METHODS = ("bottom_up", "top_down", "mint_ols", "mint_wls", "mint_shrink", "none")
 
@@ -49,18 +52,97 @@ def shrinkage_lambda(x: np.ndarray) -> float:
     return float(np.clip(var_sum / r2_sum, 0.0, 1.0))
 
 
-def _constraints(s: np.ndarray, bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _constraints(s: Any, bottom: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+    s = sparse.csr_matrix(s)
     m = s.shape[0]
     upper = np.setdiff1d(np.arange(m), bottom)
-    c = np.zeros((len(upper), m))
-    c[np.arange(len(upper)), upper] = 1.0
-    c[:, bottom] = -s[upper]
-    return c, upper
+    u = len(upper)
+    eye = sparse.csr_matrix((np.ones(u), (np.arange(u), upper)), shape=(u, m))
+    a_part = sparse.csr_matrix(s[upper])  # u × n_bottom
+    a_part = a_part.tocoo()
+    minus_a = sparse.csr_matrix((-a_part.data, (a_part.row, bottom[a_part.col])), shape=(u, m))
+    return (eye + minus_a).tocsr(), upper
+
+
+class Reconciler:
+    """A reconciliation set up once for a hierarchy and error sample, applied many times.
+
+    Parameters are those of :func:`reconcile`. ``s`` may be dense or a scipy sparse matrix.
+    """
+
+    def __init__(
+        self,
+        s: Any,
+        bottom: np.ndarray,
+        method: str = "mint_shrink",
+        *,
+        errors: np.ndarray | None = None,
+        parent: np.ndarray | None = None,
+    ) -> None:
+        if method not in METHODS:
+            raise ConfigError(f"reconcile={method!r} is not known; allowed: {list(METHODS)}")
+        if method == "top_down" and parent is None:
+            raise ConfigError("top_down reconciliation needs the parent of each series")
+        self.s = sparse.csr_matrix(s)
+        self.bottom = np.asarray(bottom)
+        self.method = method
+        self.parent = parent
+        m = self.s.shape[0]
+        self.trivial = method == "none" or len(self.bottom) == m
+        self._wc: np.ndarray | None = None
+        if self.trivial or method in ("bottom_up", "top_down"):
+            return
+        c, upper = _constraints(self.s, self.bottom)
+        self._c = c
+        ct = c.T.tocsr()
+        if method == "mint_ols":
+            wc = ct.toarray()  # W = I
+        else:
+            if errors is None or errors.shape[0] < 2:
+                var = np.asarray(self.s.sum(axis=1)).ravel()  # structural scaling
+                lam, z, sd = 1.0, None, None
+            else:
+                e = np.asarray(errors, dtype=float)
+                e = e - e.mean(axis=0)
+                var = (e * e).sum(axis=0) / max(e.shape[0] - 1, 1)
+                scale = float(np.median(var[var > 0])) if (var > 0).any() else 1.0
+                var = np.maximum(var, 1e-9 * max(scale, 1e-12))
+                if method == "mint_shrink":
+                    lam = shrinkage_lambda(e)
+                    sd = np.sqrt(var)
+                    z = e / sd / np.sqrt(max(e.shape[0] - 1, 1))  # Zᵀ Z = sample correlation
+                else:
+                    lam, z, sd = 1.0, None, None
+            # W = D^½ [λ I + (1−λ) R] D^½ with R = Zᵀ Z, D = diag(var)
+            wc = ct.multiply(var[:, None] * lam).toarray()
+            if z is not None and sd is not None and lam < 1.0:
+                dct = ct.multiply(sd[:, None]).toarray()  # D^½ Cᵀ, m × u
+                wc = wc + (1 - lam) * sd[:, None] * (z.T @ (z @ dct))
+        cwc = np.asarray(c @ wc)
+        self._wc = wc
+        self._solve = np.linalg.inv(
+            cwc + 1e-12 * np.trace(cwc) / max(len(upper), 1) * np.eye(len(upper))
+        )
+
+    def __call__(self, yhat: np.ndarray) -> np.ndarray:
+        yhat = np.asarray(yhat, dtype=float)
+        if self.trivial:
+            return yhat.copy()
+        if self.method == "bottom_up":
+            return np.asarray(self.s @ yhat[self.bottom])
+        if self.method == "top_down":
+            assert self.parent is not None
+            return np.asarray(self.s @ _top_down_bottom(yhat, self.bottom, self.parent))
+        assert self._wc is not None
+        adj = self._wc @ (self._solve @ np.asarray(self._c @ yhat))
+        out = yhat - adj
+        # exact coherence: rebuild from the bottom rows (removes rounding drift)
+        return np.asarray(self.s @ out[self.bottom])
 
 
 def reconcile(
     yhat: np.ndarray,
-    s: np.ndarray,
+    s: Any,
     bottom: np.ndarray,
     method: str = "mint_shrink",
     *,
@@ -73,7 +155,7 @@ def reconcile(
     ----------
     yhat : ndarray (m, h)
         Base forecasts of every series (rows as in ``s``).
-    s : ndarray (m, n_bottom)
+    s : ndarray or sparse matrix (m, n_bottom)
         Summing matrix (0/1).
     bottom : ndarray of int (n_bottom,)
         Rows of the bottom series.
@@ -93,54 +175,10 @@ def reconcile(
     ndarray (m, h)
         Coherent forecasts.
     """
-    if method not in METHODS:
-        raise ConfigError(f"reconcile={method!r} is not known; allowed: {list(METHODS)}")
-    yhat = np.asarray(yhat, dtype=float)
-    if method == "none" or len(bottom) == s.shape[0]:
-        return yhat.copy()
-    if method == "bottom_up":
-        return s @ yhat[bottom]
-    if method == "top_down":
-        if parent is None:
-            raise ConfigError("top_down reconciliation needs the parent of each series")
-        return s @ _top_down_bottom(yhat, s, bottom, parent)
-    c, upper = _constraints(s, bottom)
-    m = s.shape[0]
-    if method == "mint_ols":
-        wc = c.T.copy()  # W = I
-        cwc = c @ c.T
-    else:
-        if errors is None or errors.shape[0] < 2:
-            var = s.sum(axis=1)  # structural scaling
-            lam, z, sd = 1.0, None, None
-        else:
-            e = np.asarray(errors, dtype=float)
-            e = e - e.mean(axis=0)
-            var = (e * e).sum(axis=0) / max(e.shape[0] - 1, 1)
-            scale = max(float(np.median(var[var > 0])) if (var > 0).any() else 1.0, 1e-12)
-            var = np.maximum(var, 1e-9 * scale)
-            if method == "mint_shrink":
-                lam = shrinkage_lambda(e)
-                sd = np.sqrt(var)
-                z = e / sd / np.sqrt(max(e.shape[0] - 1, 1))  # Zᵀ Z = sample correlation
-            else:
-                lam, z, sd = 1.0, None, None
-        # W = D^½ [λ I + (1−λ) R] D^½ with R = Zᵀ Z, D = diag(var)
-        wc = var[:, None] * c.T * lam
-        if z is not None and sd is not None and lam < 1.0:
-            zc = z @ (sd[:, None] * c.T)  # k × u
-            wc = wc + (1 - lam) * sd[:, None] * (z.T @ zc)
-        cwc = c @ wc
-    del m
-    adj = wc @ np.linalg.solve(cwc + 1e-12 * np.eye(len(upper)), c @ yhat)
-    out = yhat - adj
-    # exact coherence: rebuild from the bottom rows (removes rounding drift)
-    return s @ out[bottom]
+    return Reconciler(s, bottom, method, errors=errors, parent=parent)(yhat)
 
 
-def _top_down_bottom(
-    yhat: np.ndarray, s: np.ndarray, bottom: np.ndarray, parent: np.ndarray
-) -> np.ndarray:
+def _top_down_bottom(yhat: np.ndarray, bottom: np.ndarray, parent: np.ndarray) -> np.ndarray:
     """Bottom forecasts from the top forecast split by forecast proportions per level."""
     m = yhat.shape[0]
     top = np.flatnonzero(parent < 0)
