@@ -278,7 +278,9 @@ def tradeoff_figure(
     ccos_band: tuple[float, float] | None = None,
 ) -> Figure:
     """Trade-off across scenarios: expected incentive cost (P10–P90) and CCOS against the
-    expected share of reps at quota; green passes every check, red fails one."""
+    expected share of reps at quota; green passes every check, red fails one. Points are labelled
+    with the ``#`` column when there is one (the comparison table's row numbers), else with the
+    scenario names less their common prefix."""
     s = summary.loc[summary.get("status", pd.Series("done", index=summary.index)) != "failed"]
     s = s.dropna(subset=["share_at_quota", "expected_cost"])
     fig = Figure(figsize=(13, 4.6), layout="constrained")
@@ -309,14 +311,16 @@ def tradeoff_figure(
         ax2.xaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
         ax2.yaxis.set_major_formatter(lambda v, _p: f"{v:.1%}")
         ax2.set_title("Cost of sales versus share at quota", fontsize=10)
-    labels = [str(n) for n in s["scenario"]]
-    if len(labels) <= 30:
-        short = _short_labels(labels)
+    if "#" in s:
+        short = [str(v) for v in s["#"]]
+    else:
+        short = _short_labels([str(n) for n in s["scenario"]])
+    if len(short) <= 60:
         for ax, yy in ((ax1, y), (ax2, s["ccos"].to_numpy(float) if "ccos" in s else None)):
             if yy is None:
                 continue
             for xi, yi, lab in zip(x, yy, short):
-                ax.annotate(lab, (xi, yi), fontsize=6.5, xytext=(3, 3),
+                ax.annotate(lab, (xi, yi), fontsize=7.5, xytext=(4, 2),
                             textcoords="offset points")  # fmt: skip
     for ax in (ax1, ax2):
         ax.grid(alpha=0.2)

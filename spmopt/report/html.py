@@ -140,7 +140,7 @@ tr.fail td:first-child{border-left:4px solid #c53030}
 img{max-width:100%;background:#fff;border:1px solid #e2e8f0;border-radius:6px;margin:6px 0}
 pre{background:#fff;border:1px solid #e2e8f0;padding:10px;overflow:auto;font-size:12px}
 nav a{margin-right:14px;color:#2b6cb0;text-decoration:none}
-.scroll{max-height:520px;overflow:auto;display:inline-block}
+.scroll{max-height:560px;max-width:100%;overflow:auto;display:inline-block}
 """
 
 
@@ -375,6 +375,7 @@ def _before_summary(data: Any) -> pd.DataFrame | None:
 
 # ---------------------------------------------------------------------- a batch
 _COMPARE_COLS: dict[str, Callable[[Any], str]] = {
+    "#": str,
     "scenario": str,
     "status": str,
     "n_territories": _fmt_num,
@@ -398,6 +399,8 @@ _COMPARE_COLS: dict[str, Callable[[Any], str]] = {
 def _batch_section(summary: pd.DataFrame, data: Any) -> str:
     band, _floor, _cur = _targets_of(data)
     out = ['<h2 id="comparison">Scenario comparison</h2>']
+    summary = summary.copy()
+    summary.insert(0, "#", np.arange(1, len(summary) + 1))
     n = len(summary)
     st = summary["status"].value_counts().to_dict() if "status" in summary else {}
     out.append(
@@ -444,17 +447,19 @@ def render_html(
     summary: pd.DataFrame | None = None
     inp: ReportInput | None = None
     if isinstance(result, (str, os.PathLike)):
+        if not (Path(result) / "manifest.json").is_file():
+            raise ConfigError(f"{result} is not a run folder (no manifest.json)")
         store = RunStore(result)
         summary = store.read_summary()
         done = summary.loc[summary["status"] == "done", "scenario"].tolist()
-        pick = detail or (done[0] if done else None)
+        pick = detail or _default_detail(done)
         inp = ReportInput.of(store.load(pick)) if pick else None
         if len(summary) == 1 and detail is None:
             summary = None
     elif isinstance(result, BatchResult):
         summary = result.summary
         names = summary.loc[summary["status"] != "failed", "scenario"].tolist()
-        pick = detail or (names[0] if names else None)
+        pick = detail or _default_detail(names)
         if pick is not None:
             try:
                 inp = ReportInput.of(result.load(pick))
@@ -507,6 +512,14 @@ def render_html(
         f'<h1>{html.escape(ttl)}</h1><p class="muted">{html.escape(sub)}</p>'
         f"<nav>{''.join(nav)}</nav>" + "\n".join(body) + "</main></body></html>\n"
     )
+
+
+def _default_detail(names: list[str]) -> str | None:
+    """The scenario a batch report details: one named 'base' if there is one, else the first."""
+    for n in names:
+        if n == "base":
+            return n
+    return names[0] if names else None
 
 
 def _load_data(scenario: Any) -> Any:

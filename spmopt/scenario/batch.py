@@ -280,6 +280,8 @@ def run_batch(
         raise ConfigError("run_batch needs at least one scenario")
     st = stages or Stages()
     store = RunStore(out) if out is not None else None
+    if store is not None:
+        store.register(names)
     skipped = [s for s in todo_all if store is not None and resume and store.is_done(s)]
     skip_names = {s.name for s in skipped}
     todo = [s for s in todo_all if s.name not in skip_names]

@@ -98,6 +98,11 @@ class RunStore:
         """Per scenario name: ``key, status ('done' or 'failed'), seconds, error, finished``."""
         return dict(self._manifest["scenarios"])
 
+    def register(self, names: list[str]) -> None:
+        """Remember the order scenarios were given in (tables and reports follow it)."""
+        order: list[str] = self._manifest.setdefault("order", [])
+        order.extend(n for n in names if n not in order)
+
     def scenario_dir(self, name: str) -> Path:
         return self.path / "scenarios" / name
 
@@ -174,6 +179,8 @@ class RunStore:
                 rows.append({**base, "key": e.get("key")})
         if not rows:
             return pd.DataFrame(columns=["scenario", "status", "error"])
+        order = {n: i for i, n in enumerate(self._manifest.get("order", []))}
+        rows.sort(key=lambda r: (order.get(r["scenario"], len(order)), r["scenario"]))
         return pd.DataFrame(rows)
 
     def load(self, name: str) -> StoredResult:
