@@ -187,6 +187,7 @@ def simulate_fused(  # type: ignore[no-untyped-def]
     rep_att,
     rep_at,
     keep,
+    keep_att,
 ):
     """Draw attainment (times ``factor``) and pay it in one pass: :func:`gen_attainment`
     followed by :func:`payout_stats` without the rep x draw block (same draws, same results)."""
@@ -222,6 +223,7 @@ def simulate_fused(  # type: ignore[no-untyped-def]
                 p = f * scale[r]
                 if d < n_keep:
                     keep[d, r] = p
+                    keep_att[d, r] = a
                 if active[r]:
                     tot += p
                     rev += a * quota[r]
@@ -256,6 +258,7 @@ def payout_stats(  # type: ignore[no-untyped-def]
     rep_att,
     rep_at,
     keep,
+    keep_att,
 ):
     """Fused payout of one-measure roles and streamed statistics.
 
@@ -265,7 +268,8 @@ def payout_stats(  # type: ignore[no-untyped-def]
     quota (nr,) float64 active quota [currency]; active (nr,) bool counted in the statistics.
     Outputs: draw_pay/draw_rev (nd,) float64 and draw_at (nd,) int64 per draw; rep_sum,
     rep_sum2, rep_att (n_blocks, nr) float64 and rep_at (n_blocks, nr) int64 per block of
-    draws (summed by the caller); keep (n_keep, nr) float32 payouts of the first draws.
+    draws (summed by the caller); keep / keep_att (n_keep, nr) float32 payouts and
+    attainment of the first draws.
     """
     nd, nr = att.shape
     n_blocks = rep_sum.shape[0]
@@ -291,6 +295,7 @@ def payout_stats(  # type: ignore[no-untyped-def]
                 p = f * scale[r]
                 if d < n_keep:
                     keep[d, r] = p
+                    keep_att[d, r] = a
                 if active[r]:
                     tot += p
                     rev += a * quota[r]

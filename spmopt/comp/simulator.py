@@ -137,9 +137,10 @@ class CostSimulation:
         ``_p10/_p50/_p90``, ``share_at_quota`` (expected share of reps at or above 100%),
         ``p_ccos_breach``, ``p_margin_breach``, ``passed``.
     per_rep : DataFrame
-        One row per rep: ``rep_id, role, active_share, quota, target_incentive,
-        expected_attainment, p_at_quota, expected_incentive, incentive_sd, incentive_p10,
-        incentive_p50, incentive_p90, payout_ratio`` (expected incentive / prorated TI).
+        One row per rep: ``rep_id, role, active_share, quota`` (active) ``, target_incentive,
+        base_salary, expected_attainment, attainment_p10/p50/p90, p_at_quota,
+        expected_incentive, incentive_sd, incentive_p10/p50/p90, payout_ratio`` (expected
+        incentive / prorated TI). Percentiles come from the first ``n_keep`` draws.
     checks : DataFrame
         One row per target: ``check, target, expected, p10, p90, p_breach, max_breach_prob,
         passed``.
@@ -148,6 +149,8 @@ class CostSimulation:
         share_at_quota``.
     plan_name, n_draws, seed, overrides, assumptions
         What was simulated, and how (attainment source, quota source, common shock...).
+    kept_incentive, kept_attainment : ndarray (n_keep, n_reps)
+        Rep-level payouts and attainment of the first ``n_keep`` draws (see :meth:`payouts`).
     """
 
     summary: pd.Series
@@ -159,10 +162,34 @@ class CostSimulation:
     seed: int
     overrides: Overrides
     assumptions: dict[str, Any] = field(default_factory=dict)
+    kept_incentive: NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, 0), np.float32), repr=False, compare=False
+    )
+    kept_attainment: NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros((0, 0), np.float32), repr=False, compare=False
+    )
 
     def to_frame(self) -> pd.DataFrame:
         """The per-draw company table (``draws``)."""
         return self.draws.copy()
+
+    def payouts(self) -> pd.DataFrame:
+        """Rep-level draws (the first ``assumptions["n_keep"]`` draws), long format:
+        ``draw, rep_id, role, attainment, incentive, total_pay`` [currency]."""
+        n_keep, nr = self.kept_incentive.shape
+        pr = self.per_rep
+        base = (pr["base_salary"] * pr["active_share"]).to_numpy()
+        inc = self.kept_incentive.astype(np.float64)
+        return pd.DataFrame(
+            {
+                "draw": np.repeat(np.arange(n_keep), nr),
+                "rep_id": np.tile(pr["rep_id"].to_numpy(), n_keep),
+                "role": np.tile(pr["role"].to_numpy(), n_keep),
+                "attainment": self.kept_attainment.astype(np.float64).ravel(),
+                "incentive": inc.ravel(),
+                "total_pay": (inc + base[None, :]).ravel(),
+            }
+        )
 
     @property
     def passed(self) -> bool | None:
@@ -519,6 +546,7 @@ class _Acc:
     rep_att: NDArray[np.float64]
     rep_at: NDArray[np.int64]
     keep: NDArray[np.float32]
+    keep_att: NDArray[np.float32]
 
 
 def _curve_tables(plan: CompPlan) -> tuple[dict[str, int], Any, Any, Any, Any, Any]:
@@ -621,6 +649,7 @@ def _run(
             rep_att=np.zeros((n_blocks, nr)),
             rep_at=np.zeros((n_blocks, nr), dtype=np.int64),
             keep=np.zeros((n_keep, nr), dtype=np.float32),
+            keep_att=np.zeros((n_keep, nr), dtype=np.float32),
         )
         setups.append((p, ov, ti, simple, role_idx, lo, c, m, nseg, cap, scale, active, acc))
 
@@ -643,10 +672,12 @@ def _run(
                 # one pass: draw and pay without the rep x draw block
                 blocks = (acc.rep_sum * 0, acc.rep_sum2 * 0, acc.rep_att * 0, acc.rep_at * 0)
                 keep_chunk = np.zeros((kn, nr), dtype=np.float32)
+                katt_chunk = np.zeros((kn, nr), dtype=np.float32)
                 _kernels.simulate_fused(  # type: ignore[call-arg]
                     src.key, d0, *src.params, np.float32(1.0 + ov.revenue_change),
                     role_idx, lo, c, m, nseg, cap, scale, quota, active,
                     acc.draw_pay[sl], acc.draw_rev[sl], acc.draw_at[sl], *blocks, keep_chunk,
+                    katt_chunk,
                 )  # fmt: skip
                 acc.rep_sum += blocks[0]
                 acc.rep_sum2 += blocks[1]
@@ -654,6 +685,7 @@ def _run(
                 acc.rep_at += blocks[3]
                 if kn:
                     acc.keep[d0 : d0 + kn] = keep_chunk
+                    acc.keep_att[d0 : d0 + kn] = katt_chunk
                 continue
             if ov.common_shock not in raw:
                 raw[ov.common_shock] = sources[ov.common_shock].chunk(d0, nd, chunk_no)
@@ -668,10 +700,11 @@ def _run(
             fast_active = active & simple
             blocks = (acc.rep_sum * 0, acc.rep_sum2 * 0, acc.rep_att * 0, acc.rep_at * 0)
             keep_chunk = np.zeros((kn, nr), dtype=np.float32)
+            katt_chunk = np.zeros((kn, nr), dtype=np.float32)
             _kernels.payout_stats(
                 att, role_idx, lo, c, m, nseg, cap, scale, quota, fast_active,
                 acc.draw_pay[sl], acc.draw_rev[sl], acc.draw_at[sl],
-                *blocks, keep_chunk,
+                *blocks, keep_chunk, katt_chunk,
             )  # fmt: skip
             acc.rep_sum += blocks[0]
             acc.rep_sum2 += blocks[1]
@@ -679,6 +712,7 @@ def _run(
             acc.rep_at += blocks[3]
             if kn:
                 acc.keep[d0 : d0 + kn] = keep_chunk
+                acc.keep_att[d0 : d0 + kn] = katt_chunk
             slow = active & ~simple
             if slow.any():
                 rng = np.random.default_rng([seed, chunk_no, 11])
@@ -831,7 +865,9 @@ def _finish(
     e_rep = rep_sum / n_draws
     sd_rep = np.sqrt(np.maximum(rep_sum2 / n_draws - e_rep**2, 0.0))
     keep = acc.keep.astype(np.float64)
-    q = np.percentile(keep, [10, 50, 90], axis=0) if len(keep) else np.full((3, len(e_rep)), np.nan)
+    nan3 = np.full((3, len(e_rep)), np.nan)
+    q = np.percentile(keep, [10, 50, 90], axis=0) if len(keep) else nan3
+    qa = np.percentile(acc.keep_att, [10, 50, 90], axis=0) if len(keep) else nan3
     target_pay = ti * reps.share
     per_rep = pd.DataFrame(
         {
@@ -840,7 +876,11 @@ def _finish(
             "active_share": reps.share,
             "quota": reps.quota,
             "target_incentive": ti,
+            "base_salary": reps.base,
             "expected_attainment": mean_att,
+            "attainment_p10": qa[0],
+            "attainment_p50": qa[1],
+            "attainment_p90": qa[2],
             "p_at_quota": acc.rep_at.sum(axis=0) / n_draws,
             "expected_incentive": e_rep,
             "incentive_sd": sd_rep,
@@ -873,6 +913,8 @@ def _finish(
         seed=seed,
         overrides=ov,
         assumptions=notes,
+        kept_incentive=acc.keep,
+        kept_attainment=acc.keep_att,
     )
 
 

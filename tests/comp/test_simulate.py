@@ -115,6 +115,15 @@ def test_kernel_equals_exact_payout_on_the_same_draws() -> None:
         sim.per_rep["incentive_p90"], np.percentile(pay, 90, axis=0), rtol=1e-4
     )
     np.testing.assert_allclose(sim.per_rep["p_at_quota"], (att >= 1).mean(axis=0))
+    # rep-level draws in the DESIGN's payouts table
+    long = sim.payouts()
+    assert list(long.columns) == [
+        "draw", "rep_id", "role", "attainment", "incentive", "total_pay"
+    ]  # fmt: skip
+    assert len(long) == 3_000 * N_REPS
+    np.testing.assert_allclose(long["attainment"], att.ravel())
+    np.testing.assert_allclose(long["incentive"], pay.ravel(), rtol=2e-5)
+    np.testing.assert_allclose(long["total_pay"] - long["incentive"], 50_000.0)
 
 
 def test_fused_kernel_equals_the_two_pass_path() -> None:
