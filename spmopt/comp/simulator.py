@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _CHUNK_ELEMENTS = 1 << 21  # rep-draws per chunk (~8 MB of float32 attainment)
+_KEEP_ELEMENTS = 1 << 23  # rep-draws kept for per-rep percentiles and payouts()
 
 
 class RepsAt(BaseModel):
@@ -615,7 +616,8 @@ def _run(
         n_draws = avail
     nr = len(base_reps.ids)
     chunk = max(64, min(n_draws, _CHUNK_ELEMENTS // max(nr, 1)))
-    n_keep = min(n_keep, n_draws)
+    # rep-level draws kept for per-rep percentiles: at most ~8M values (32 MB per array)
+    n_keep = max(0, min(int(n_keep), n_draws, max(256, _KEEP_ELEMENTS // max(nr, 1))))
     n_blocks = max(1, nb.get_num_threads()) * 2
 
     # per plan: effective plan, scales, fast/slow split
@@ -974,7 +976,8 @@ def simulate(
         What-ifs, e.g. ``{"revenue_change": -0.1}``, ``{"reps_at": {"share": 0.8,
         "attainment": 1.2}}``, ``{"accelerator": 1.5}``.
     n_keep : int
-        Draws whose per-rep payouts are kept for per-rep percentiles.
+        Draws whose rep-level payouts and attainment are kept, for per-rep percentiles and
+        :meth:`CostSimulation.payouts` (at most ~8M rep-draws: fewer draws for huge teams).
     max_breach_prob : float
         A check passes when its probability of breach is at most this.
 
@@ -1036,7 +1039,9 @@ def compare_plans(
     sims = _run(
         plist, ovs, quotas, forecast, n_draws, seed, reps, targets, names, n_keep, max_breach_prob
     )
-    summary = pd.DataFrame([s.summary for s in sims], index=pd.Index(names, name="plan"))
+    summary = pd.DataFrame(
+        [s.summary for s in sims], index=pd.Index(names, name="plan")
+    ).infer_objects()
     ref = sims[0].draws["incentive"].to_numpy()
     rows = []
     for s in sims:
