@@ -1,5 +1,8 @@
 """``spmopt simulate``: the comp-cost simulation of a planning data folder.
 
+Attainment comes from the revenue forecast of the current alignment (joint sample paths from
+:class:`spmopt.forecast.RevenueForecaster`) unless ``--attainment`` picks a parametric
+distribution.
 Quotas come from ``--quotas`` (a CSV/Parquet table ``rep_id, quota[, period, forecast]``), else
 from :class:`spmopt.quota.QuotaSetter` on the current alignment (``accounts.current_territory``)
 and the folder's targets, else (when the quota stage cannot run) from the documented fallback:
@@ -100,6 +103,18 @@ def _handler(args: argparse.Namespace) -> int:
         plan = CompPlan.from_dict(data.plan, source=str(Path(args.path) / "plan.yaml"))
     else:
         raise ConfigError(f"{args.path}: no plan.yaml; pass --plan PATH")
+    forecast: Any = None
+    forecast_note = ""
+    if args.attainment == "forecast":
+        try:
+            from spmopt.forecast import RevenueForecaster, build_history, current_assignment
+
+            assignment = current_assignment(data.accounts, data.reps)
+            history = build_history(data.sales, assignment, data.reps)
+            forecast = RevenueForecaster(horizon=12, seed=args.seed).fit(history).predict()
+            forecast_note = "spmopt.forecast.RevenueForecaster sample paths (current alignment)"
+        except ImportError as exc:
+            forecast_note = f"lognormal (spmopt.forecast unavailable: {exc})"
     if args.quotas is not None:
         qp = Path(args.quotas)
         quotas: Any = pd.read_parquet(qp) if qp.suffix == ".parquet" else pd.read_csv(qp)
@@ -110,7 +125,7 @@ def _handler(args: argparse.Namespace) -> int:
 
             quotas = QuotaSetter().solve(
                 current_assignment(data.accounts, data.reps),
-                None,
+                forecast,
                 accounts=data.accounts,
                 reps=data.reps,
                 sales=data.sales,
@@ -126,8 +141,10 @@ def _handler(args: argparse.Namespace) -> int:
                 f"revenue ({type(exc).__name__}: {exc})"
             )
     print(f"quotas: {quota_source}")
-    if args.attainment == "history":
-        dist: Any = Empirical.from_history(
+    if forecast is not None:
+        dist: Any = forecast
+    elif args.attainment == "history":
+        dist = Empirical.from_history(
             data.sales, by="rep_id", common_shock=args.common_shock, mean=None
         )
     elif args.attainment == "normal":
@@ -144,8 +161,12 @@ def _handler(args: argparse.Namespace) -> int:
         targets=data.targets,
         overrides=_parse_override(args.override or []),
     )
+    if forecast_note:
+        print(f"attainment: {forecast_note}")
     print(sim)
     assumptions = {"quotas": quota_source, **{k: str(v) for k, v in sim.assumptions.items()}}
+    if forecast_note:
+        assumptions["attainment_source"] = forecast_note
     with atomic_dir(args.out) as tmp:
         atomic_write_frame(
             sim.summary.rename("value").rename_axis("metric").reset_index(), tmp / "summary.csv"
@@ -179,10 +200,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--attainment",
-        choices=("lognormal", "normal", "history"),
-        default="lognormal",
-        help="attainment distribution: moment-matched lognormal or normal around the quotas' "
-        "forecast / quota, or a bootstrap of historical relative attainment (default lognormal)",
+        choices=("forecast", "lognormal", "normal", "history"),
+        default="forecast",
+        help="where attainment comes from: the revenue forecast's joint sample paths "
+        "(default; lognormal when spmopt.forecast is unavailable), a moment-matched lognormal "
+        "or normal around the quotas' forecast / quota (--sd, --common-shock), or a bootstrap "
+        "of historical relative attainment",
     )
     p.add_argument("--sd", type=float, default=0.25, help="attainment sd (0.25)")
     p.add_argument("--common-shock", type=float, default=0.10, help="company-wide shock sd (0.10)")

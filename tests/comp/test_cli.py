@@ -21,6 +21,7 @@ def test_simulate_writes_every_table(tmp_path: Path, capsys: Any) -> None:
     assert rc == 0
     text = capsys.readouterr().out
     assert "quotas: spmopt.quota.QuotaSetter" in text and "CCOS" in text
+    assert "attainment: spmopt.forecast.RevenueForecaster sample paths" in text
     for name in ("summary", "per_rep", "checks", "draws", "assumptions"):
         assert (out / f"{name}.csv").exists()
     summary = pd.read_csv(out / "summary.csv").set_index("metric")["value"]
@@ -44,7 +45,7 @@ def test_given_quotas_plan_and_overrides(tmp_path: Path, example: Any) -> None:
     base = tmp_path / "base"
     down = tmp_path / "down"
     args = ["simulate", str(EXAMPLE), "--quotas", str(qpath), "--plan",
-            str(EXAMPLE / "plan.yaml"), "--draws", "400"]  # fmt: skip
+            str(EXAMPLE / "plan.yaml"), "--draws", "400", "--attainment", "history"]  # fmt: skip
     assert main([*args, "--out", str(base)]) == 0
     assert main([*args, "--out", str(down), "--override", "revenue_change=-0.2"]) == 0
     b = pd.read_csv(base / "draws.csv")
