@@ -20,6 +20,7 @@ differences between plans carry no sampling noise from the attainment.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,7 +299,7 @@ def _active(
             share[i] = (12 - first[i]) / 12.0
         elif proration[i] == "daily":
             start = pd.Timestamp(year=plan_year, month=1, day=1)
-            days = 366 if pd.Timestamp(year=plan_year, month=12, day=31).dayofyear == 366 else 365
+            days = 366 if calendar.isleap(plan_year) else 365
             share[i] = (days - (ts - start).days) / days
         else:
             share[i] = 1.0

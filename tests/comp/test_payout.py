@@ -320,3 +320,48 @@ def test_vectorised_equals_scalar(xs: list[float]) -> None:
     vec = mono_plan.payout(np.array(xs))
     one = [float(mono_plan.payout(x)) for x in xs]
     np.testing.assert_allclose(vec, one, rtol=0, atol=1e-9)
+
+
+@st.composite
+def random_tiers(draw: Any) -> dict[str, Any]:
+    n = draw(st.integers(1, 5))
+    cuts = sorted(draw(st.lists(st.floats(0.05, 3.0), min_size=n, max_size=n, unique=True)))
+    starts = [0.0, *cuts[:-1]]
+    rates = draw(st.lists(st.floats(0.0, 4.0), min_size=n, max_size=n))
+    open_last = draw(st.booleans())
+    tiers = [
+        {"from": s, "to": (None if (i == n - 1 and open_last) else e), "rate": r}
+        for i, (s, e, r) in enumerate(zip(starts, cuts, rates, strict=True))
+    ]
+    return {
+        "tiers": tiers,
+        "threshold": draw(st.floats(0.0, 1.0)),
+        "cap": draw(st.one_of(st.none(), st.floats(0.5, 5.0))),
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_tiers(), st.lists(st.floats(0, 6, allow_nan=False), min_size=2, max_size=40))
+def test_random_marginal_plans_are_monotone_and_capped(
+    spec: dict[str, Any], xs: list[float]
+) -> None:
+    plan = one_role(spec)
+    x = np.sort(np.array(xs))
+    pay = plan.payout(x)
+    # marginal tiers with non-negative rates never pay less for more attainment
+    assert np.all(np.diff(pay) >= -1e-6)
+    assert np.all(pay >= 0)
+    if spec["cap"] is not None:
+        assert np.all(pay <= spec["cap"] * TI + 1e-6)
+    # above the threshold the payout is the integral of the rates (hand formula)
+    for a, p in zip(x, pay, strict=True):
+        if a < spec["threshold"]:
+            assert p == 0.0
+            continue
+        f = sum(
+            t["rate"] * max(0.0, min(a, t["to"] if t["to"] is not None else np.inf) - t["from"])
+            for t in spec["tiers"]
+        )
+        if spec["cap"] is not None:
+            f = min(f, spec["cap"])
+        assert p == pytest.approx(TI * f, rel=1e-9, abs=1e-6)

@@ -469,3 +469,58 @@ def test_real_forecast_and_quota_results(example: Any) -> None:
         )
     again = simulate(plan, qr, fc, n_draws=3_000, seed=0, reps=d.reps, targets=d.targets)
     pd.testing.assert_frame_equal(sim.draws, again.draws)
+
+
+def test_daily_and_mid_month_proration() -> None:
+    q = quotas(2)
+    ids = q["rep_id"].tolist()
+    reps = pd.DataFrame(
+        {"rep_id": ids, "role": "AE", "hire_date": pd.to_datetime(["2027-07-02", "2027-07-01"])}
+    )
+    monthly = simulate(LINEAR, q, Normal(1.0, 0.0, common_shock=0.0), 10, reps=reps)
+    # hired 2 July: pay starts with August (5/12); hired 1 July: July on (6/12)
+    np.testing.assert_allclose(monthly.per_rep["active_share"], [5 / 12, 6 / 12])
+    daily_plan = plan_of(proration="daily")
+    daily = simulate(daily_plan, q, Normal(1.0, 0.0, common_shock=0.0), 10, reps=reps)
+    # 2 July 2027 is day 183 of 365: active 365 - 182 = 183 days; 1 July: 184 days
+    np.testing.assert_allclose(daily.per_rep["active_share"], [183 / 365, 184 / 365])
+    np.testing.assert_allclose(
+        daily.per_rep["expected_incentive"], [TI * 183 / 365, TI * 184 / 365], rtol=1e-6
+    )
+
+
+def test_ti_and_common_shock_overrides() -> None:
+    base = simulate(CONVEX, quotas(), LogNormal(1.0, 0.2), 1_000, seed=2)
+    more = simulate(
+        CONVEX,
+        quotas(),
+        LogNormal(1.0, 0.2),
+        1_000,
+        seed=2,
+        overrides={"target_incentive_change": 0.05},
+    )
+    np.testing.assert_allclose(more.draws["incentive"], 1.05 * base.draws["incentive"])
+    calm = simulate(
+        CONVEX, quotas(), LogNormal(1.0, 0.2), 5_000, seed=2, overrides={"common_shock": 0.0}
+    )
+    wild = simulate(
+        CONVEX, quotas(), LogNormal(1.0, 0.2), 5_000, seed=2, overrides={"common_shock": 0.2}
+    )
+    assert wild.draws["incentive"].std() > 2 * calm.draws["incentive"].std()
+    with pytest.raises(ConfigError, match="parametric"):
+        simulate(
+            CONVEX,
+            quotas(3),
+            FakeForecast({"R000": 1, "R001": 1, "R002": 1}, 1.0),
+            10,
+            overrides={"common_shock": 0.1},
+        )
+
+
+def test_results_pickle_for_dask() -> None:
+    import pickle
+
+    sim = simulate(CONVEX, quotas(), LogNormal(1.0, 0.2), 200, seed=2, targets=TARGETS)
+    back = pickle.loads(pickle.dumps(sim))
+    pd.testing.assert_frame_equal(back.per_rep, sim.per_rep)
+    assert pickle.loads(pickle.dumps(CONVEX)) == CONVEX
