@@ -34,7 +34,7 @@ import pandas as pd
 
 from spmopt.errors import ConfigError
 from spmopt.scenario.config import Scenario, read_scenarios
-from spmopt.scenario.pipeline import ScenarioResult, Stages, run
+from spmopt.scenario.pipeline import ForecastStage, ScenarioResult, Stages, run
 from spmopt.scenario.store import RunStore, StoredResult
 
 __all__ = ["BatchResult", "ScenarioError", "local_cluster", "run_batch"]
@@ -226,6 +226,7 @@ def run_batch(
     progress: bool = True,
     keep_results: bool | None = None,
     stages: Stages | None = None,
+    reuse: Sequence[ScenarioResult] = (),
 ) -> BatchResult:
     """Run many scenarios on Dask.
 
@@ -257,6 +258,10 @@ def run_batch(
         or at most 20 scenarios).
     stages : Stages, optional
         Stage functions (default: the spmopt modules); must be importable by the workers.
+    reuse : sequence of ScenarioResult, optional
+        Results already at hand (e.g. the base case run in a notebook): their alignment and
+        forecast are used for every scenario with the same territory and forecast settings
+        (:meth:`Scenario.stage_key`) instead of being computed again.
 
     Returns
     -------
@@ -309,6 +314,7 @@ def run_batch(
         if store is not None:
             store.write_result(outcome)
 
+    upstream = _reusable(reuse)
     n_used = 0
     if todo:
         by_name = {s.name: s for s in todo}
@@ -316,14 +322,16 @@ def run_batch(
         try:
             if n_workers == 0 and client is None and scheduler is None:
                 for s in todo:
-                    for name, outcome in _chunk_task([s], None, None, None, st):
+                    al = upstream.get(s.stage_key("territory"))
+                    fc = upstream.get(s.stage_key("forecast"))
+                    for name, outcome in _chunk_task([s], None, al, fc, st):
                         record(name, outcome, by_name)
                     bar.update(1)
             else:
                 with _client(client, scheduler, n_workers) as cl:
                     n_used = len(cl.scheduler_info().get("workers", {})) or (n_workers or 1)
                     size = batch_size or _default_batch_size(len(todo), n_used)
-                    for name, outcome in _run_on(cl, todo, st, size):
+                    for name, outcome in _run_on(cl, todo, st, size, upstream):
                         record(name, outcome, by_name)
                         bar.update(1)
         finally:
@@ -378,8 +386,22 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         pass
 
 
+def _reusable(results: Sequence[ScenarioResult]) -> dict[str, Any]:
+    """Stage key -> alignment or ForecastStage of results given for reuse."""
+    out: dict[str, Any] = {}
+    for r in results:
+        s = r.scenario
+        out[s.stage_key("territory")] = r.alignment
+        out[s.stage_key("forecast")] = ForecastStage(r.forecast, r.backtest, r.history)
+    return out
+
+
 def _run_on(
-    client: Any, todo: list[Scenario], st: Stages, size: int
+    client: Any,
+    todo: list[Scenario],
+    st: Stages,
+    size: int,
+    upstream: dict[str, Any] | None = None,
 ) -> Iterator[tuple[str, ScenarioResult | _Failed]]:
     from distributed import as_completed
 
@@ -406,6 +428,10 @@ def _run_on(
     for s in todo:
         ak, fk = s.stage_key("territory"), s.stage_key("forecast")
         d = data_futs[s.data]
+        if ak not in align_futs and upstream and ak in upstream:
+            align_futs[ak] = client.scatter(upstream[ak], hash=False)
+        if fk not in fc_futs and upstream and fk in upstream:
+            fc_futs[fk] = client.scatter(upstream[fk], hash=False)
         if ak not in align_futs:
             align_futs[ak] = client.submit(
                 _align_task, s, d, st, key=f"align-{ak}", retries=1, pure=False
@@ -448,7 +474,7 @@ def _run_on(
 
 
 def _progress(total: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=total, desc="scenarios", unit="scenario", disable=not enabled, leave=True)
 

@@ -178,3 +178,18 @@ def test_paths_and_sweep_files(data_dir: Path, tmp_path: Path) -> None:
     b = run_batch([f], n_workers=0, progress=False, stages=FAKE_STAGES)
     assert b.summary["scenario"].tolist() == ["sw__over_assignment=0.1", "sw__over_assignment=0.2"]
     assert os.fspath(f)  # paths are accepted as given
+
+
+def test_results_at_hand_are_reused(
+    data_dir: Path, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweep = _sweep(data_dir)
+    base = run(sweep[0], stages=FAKE_STAGES)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    monkeypatch.setenv(CALLS_DIR_ENV, str(calls))
+    local = run_batch(sweep, n_workers=0, progress=False, stages=FAKE_STAGES, reuse=[base])
+    assert (local.summary["status"] == "done").all()
+    assert not list(calls.glob("align-*")) and not list(calls.glob("forecast-*"))
+    remote = run_batch(sweep, client=client, progress=False, stages=FAKE_STAGES, reuse=[base])
+    pd.testing.assert_frame_equal(_numbers(remote.summary), _numbers(local.summary))
