@@ -20,6 +20,7 @@ from spmopt.quota.model import (
     ceil_inc,
     diagnose,
     floor_inc,
+    solve_lp_round,
     solve_problem,
 )
 from spmopt.quota.result import QuotaContext, QuotaResult
@@ -36,6 +37,7 @@ METHODS: dict[str, dict[str, float]] = {
 }
 _SOURCES = ("potential", "forecast", "history")
 _PERIODS = {"month": 1, "quarter": 3, "year": 12}
+_MIP_MAX_TERRITORIES = 500  # above this, "auto" rounds the LP instead of proving the MIP
 
 
 class QuotaSetter:
@@ -101,7 +103,10 @@ class QuotaSetter:
         Seasonal profile of the split: the company forecast's, each territory's own, or equal.
     target_attainment : float, optional
         Require the expected share of reps at or above quota to be at least this (e.g. 0.65),
-        estimated from revenue draws inside the MIP (see :mod:`spmopt.quota.model`).
+        estimated from revenue draws inside the MIP (see :mod:`spmopt.quota.model`). This adds
+        one binary per rep and level: seconds for tens of reps with a few levels, but the search
+        grows combinatorially (hundreds of reps reach the time limit; the result then carries
+        status ``time_limit`` and its gap).
     attainment_levels : sequence of float
         Probability levels of that estimate (finer: closer, slower).
     fairness_weight : float
@@ -113,6 +118,13 @@ class QuotaSetter:
     common_shock, month_correlation : float
         Correlations of draws derived from forecast intervals (see
         :func:`spmopt.quota.draws.draws_from_intervals`); unused with a ForecastResult.
+    integer_method : {"auto", "mip", "lp_round"}
+        How whole increments are reached. ``mip``: the MIP, proved optimal (to ``mip_rel_gap``).
+        ``lp_round``: the LP relaxation rounded down the hierarchy (every quota within about one
+        increment of the continuous optimum, all roll-ups and bounds exact; the LP bound and the
+        gap are reported): for thousands of territories, where proving the integer optimum of
+        pure round-off is slow. ``auto``: ``mip`` up to 500 territories or with
+        ``target_attainment``, else ``lp_round``.
     backend : {"auto", "highspy", "pyomo"}
         How the MIP reaches HiGHS (same search): pyomo for small models, arrays for large.
     solver : SolverOptions, optional
@@ -145,6 +157,7 @@ class QuotaSetter:
         seed: int | None = 0,
         common_shock: float = 0.3,
         month_correlation: float = 0.6,
+        integer_method: str = "auto",
         backend: Backend = "auto",
         solver: SolverOptions | None = None,
     ) -> None:
@@ -171,6 +184,7 @@ class QuotaSetter:
         self.seed = seed
         self.common_shock = common_shock
         self.month_correlation = month_correlation
+        self.integer_method = integer_method
         self.backend = backend
         self.solver = solver
 
@@ -221,6 +235,8 @@ class QuotaSetter:
             raise bad("fairness_weight", self.fairness_weight, "give a weight >= 0")
         if self.n_draws < 0:
             raise bad("n_draws", self.n_draws, "give 0 or more")
+        if self.integer_method not in ("auto", "mip", "lp_round"):
+            raise bad("integer_method", self.integer_method, "allowed 'auto', 'mip', 'lp_round'")
         if self.backend not in ("auto", "highspy", "pyomo"):
             raise bad("backend", self.backend, "allowed 'auto', 'highspy', 'pyomo'")
         if isinstance(self.ramp, int | float):
@@ -602,7 +618,21 @@ class QuotaSetter:
             text = "; ".join(conflicts["message"].tolist())
             return self._failed("infeasible", text, conflicts, base_metrics, notes, t_start)
         options = self.solver or SolverOptions()
-        k, info = solve_problem(problem, options, self.backend)
+        integer = self.integer_method
+        if integer == "auto":
+            integer = "mip" if (n <= _MIP_MAX_TERRITORIES or attain is not None) else "lp_round"
+        if integer == "lp_round" and attain is not None:
+            raise ConfigError(
+                "QuotaSetter integer_method='lp_round' cannot hold target_attainment: use 'mip'"
+            )
+        k = None
+        if integer == "lp_round":
+            k, info, k_star = solve_lp_round(problem, options)
+            if k is not None and k_star is not None:
+                base_metrics["max_round_off_increments"] = float(np.abs(k - k_star).max())
+        else:
+            k, info = solve_problem(problem, options, self.backend)
+        base_metrics["integer_method"] = integer
         if k is None:
             if info.status == "infeasible" and attain is not None:
                 reach = np.minimum(
@@ -633,7 +663,7 @@ class QuotaSetter:
             base_metrics,
             notes,
             t_start,
-            backend_used=self._backend_name(n, attain),
+            backend_used="highspy" if integer == "lp_round" else self._backend_name(n, attain),
         )
 
     def _backend_name(self, n: int, attain: AttainmentSpec | None) -> str:

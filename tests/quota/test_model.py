@@ -166,3 +166,38 @@ def test_bad_settings_raise_config_errors() -> None:
             solve(QuotaSetter(company_target=10.0, n_draws=0, **kwargs), inst)
     with pytest.raises(ConfigError, match="company target"):
         solve(QuotaSetter(n_draws=0), inst)
+
+
+def test_lp_round_matches_mip_within_an_increment() -> None:
+    rng = np.random.default_rng(5)
+    n = 60
+    pot = rng.lognormal(13, 0.7, n).round(-2)
+    ly = pot * rng.uniform(0.1, 0.4, n)
+    regions = rng.choice(["N", "S", "E"], n).tolist()
+    inst = tiny(pot, ly, ly * 1.05, regions=regions, districts=[r + "1" for r in regions])
+    tot = float(ly.sum() * 1.05)
+    by = {r: float(ly[np.array(regions) == r].sum() * 1.05) for r in set(regions)}
+    common = dict(
+        company_target=tot,
+        region_targets=by,
+        growth_floor=-0.02,
+        growth_cap=0.4,
+        n_draws=0,
+        increment=1000,
+    )
+    exact = solve(QuotaSetter(integer_method="mip", **common), inst)
+    rounded = solve(QuotaSetter(integer_method="lp_round", **common), inst)
+    assert exact.status == "optimal" and rounded.status == "feasible"
+    for res in (exact, rounded):
+        a = res.annual
+        assert a["territory_quota"].sum() == res.metrics["roll_up_target"]
+        assert (a["territory_quota"] >= a["lower_bound"]).all()
+        assert (a["territory_quota"] <= a["upper_bound"]).all()
+        by_r = a.groupby("region")["territory_quota"].sum()
+        for r, t in by.items():
+            assert by_r[r] == np.floor(t * 1.1 / 1000 + 0.5) * 1000
+    assert rounded.metrics["max_round_off_increments"] <= 1.0 + 1e-9
+    assert rounded.metrics["bound"] <= exact.metrics["objective"] + 1e-9
+    assert rounded.metrics["objective"] >= exact.metrics["objective"] - 1e-9
+    diff = np.abs(rounded.annual["territory_quota"] - exact.annual["territory_quota"])
+    assert diff.max() <= 0.05 * exact.annual["territory_quota"].max()

@@ -24,6 +24,7 @@ from .helpers import solve, tiny
     period=st.sampled_from(["month", "quarter", "year"]),
     relief=st.sampled_from(["hold", "redistribute"]),
     use_regions=st.booleans(),
+    integer_method=st.sampled_from(["mip", "lp_round"]),
 )
 def test_random_instances(
     n: int,
@@ -37,6 +38,7 @@ def test_random_instances(
     period: str,
     relief: str,
     use_regions: bool,
+    integer_method: str,
 ) -> None:
     rng = np.random.default_rng(seed)
     pot = rng.lognormal(12, 1, n).round(-2)
