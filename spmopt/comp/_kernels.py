@@ -159,6 +159,46 @@ def gen_attainment(seed, d0, kinds, wcum, mu, sd, emp, shock_sd, out, shock_out)
             out[d, r] = a
 
 
+@nb.njit(inline="always", fastmath=True, cache=True)
+def _factor(a, q, lo, c, m, cap):  # type: ignore[no-untyped-def]
+    """Payout factor of attainment ``a`` on segment table row ``q`` (branch-free search;
+    ``lo`` is padded with +inf beyond a role's last segment)."""
+    k = 0
+    for j in range(1, lo.shape[1]):
+        k += a >= lo[q, j]
+    return min(c[q, k] + m[q, k] * (a - lo[q, k]), cap[q])
+
+
+@nb.njit(inline="always", fastmath=True, cache=True)
+def _pay_row(row, role_idx, lo, c, m, cap, scale, quota, weight, rs, rs2, ra, rat):  # type: ignore[no-untyped-def]
+    """Pay one draw's row of attainment; add to the per-rep sums; return the draw's totals
+    ``(incentive, revenue, reps at quota)``. ``weight`` is 1.0 for reps counted here."""
+    tot = 0.0
+    rev = 0.0
+    n_at = 0.0
+    for r in range(row.shape[0]):
+        a = row[r]
+        p = _factor(a, role_idx[r], lo, c, m, cap) * scale[r]
+        w = weight[r]
+        at = (a >= np.float32(1.0)) * w
+        tot += p
+        rev += a * quota[r] * w
+        n_at += at
+        rs[r] += p
+        rs2[r] += p * p
+        ra[r] += a * w
+        rat[r] += at
+    return tot, rev, n_at
+
+
+@nb.njit(inline="always", fastmath=True, cache=True)
+def _keep_row(row, role_idx, lo, c, m, cap, scale, keep_row, katt_row):  # type: ignore[no-untyped-def]
+    for r in range(row.shape[0]):
+        a = row[r]
+        keep_row[r] = _factor(a, role_idx[r], lo, c, m, cap) * scale[r]
+        katt_row[r] = a
+
+
 @nb.njit(parallel=True, fastmath=True, cache=True)
 def simulate_fused(  # type: ignore[no-untyped-def]
     seed,
@@ -174,11 +214,10 @@ def simulate_fused(  # type: ignore[no-untyped-def]
     lo,
     c,
     m,
-    nseg,
     cap,
     scale,
     quota,
-    active,
+    weight,
     draw_pay,
     draw_rev,
     draw_at,
@@ -200,6 +239,7 @@ def simulate_fused(  # type: ignore[no-untyped-def]
         start = b * per
         stop = min(nd, start + per)
         buf = np.empty(nr, dtype=np.float32)
+        rs, rs2, ra, rat = rep_sum[b], rep_sum2[b], rep_att[b], rep_at[b]
         for d in range(start, stop):
             state, spare, have, shock = _start_draw(seed, d0 + d, shock_sd)
             for r in range(nr):
@@ -207,32 +247,11 @@ def simulate_fused(  # type: ignore[no-untyped-def]
                     state, spare, have, r, kinds, wcum, mu, sd, emp, shock
                 )
                 buf[r] = a * factor
-            tot = 0.0
-            rev = 0.0
-            n_at = 0
-            for r in range(nr):
-                a = buf[r]
-                q = role_idx[r]
-                k = 0
-                for j in range(1, nseg[q]):
-                    if a >= lo[q, j]:
-                        k = j
-                f = c[q, k] + m[q, k] * (a - lo[q, k])
-                if f > cap[q]:
-                    f = cap[q]
-                p = f * scale[r]
-                if d < n_keep:
-                    keep[d, r] = p
-                    keep_att[d, r] = a
-                if active[r]:
-                    tot += p
-                    rev += a * quota[r]
-                    at = a >= np.float32(1.0)
-                    n_at += at
-                    rep_sum[b, r] += p
-                    rep_sum2[b, r] += p * p
-                    rep_att[b, r] += a
-                    rep_at[b, r] += at
+            tot, rev, n_at = _pay_row(
+                buf, role_idx, lo, c, m, cap, scale, quota, weight, rs, rs2, ra, rat
+            )
+            if d < n_keep:
+                _keep_row(buf, role_idx, lo, c, m, cap, scale, keep[d], keep_att[d])
             draw_pay[d] = tot
             draw_rev[d] = rev
             draw_at[d] = n_at
@@ -245,11 +264,10 @@ def payout_stats(  # type: ignore[no-untyped-def]
     lo,
     c,
     m,
-    nseg,
     cap,
     scale,
     quota,
-    active,
+    weight,
     draw_pay,
     draw_rev,
     draw_at,
@@ -260,51 +278,30 @@ def payout_stats(  # type: ignore[no-untyped-def]
     keep,
     keep_att,
 ):
-    """Fused payout of one-measure roles and streamed statistics.
+    """Payout of one-measure roles and streamed statistics.
 
     att (nd, nr) float32 attainment; role_idx (nr,) int64 row of the segment tables lo/c/m
-    (n_roles, n_seg) float32 with nseg (n_roles,) segments and cap (n_roles,) float32;
-    scale (nr,) float64 money per payout factor (TI x active share, 0 to skip a rep);
-    quota (nr,) float64 active quota [currency]; active (nr,) bool counted in the statistics.
-    Outputs: draw_pay/draw_rev (nd,) float64 and draw_at (nd,) int64 per draw; rep_sum,
-    rep_sum2, rep_att (n_blocks, nr) float64 and rep_at (n_blocks, nr) int64 per block of
-    draws (summed by the caller); keep / keep_att (n_keep, nr) float32 payouts and
-    attainment of the first draws.
+    (n_roles, n_seg) float32 (lo padded with +inf) and cap (n_roles,) float32; scale (nr,)
+    float64 money per payout factor (TI x active share, 0 to skip a rep); quota (nr,) float64
+    active quota [currency]; weight (nr,) float64, 1 for reps counted in the statistics.
+    Outputs: draw_pay/draw_rev/draw_at (nd,) float64 per draw; rep_sum, rep_sum2, rep_att,
+    rep_at (n_blocks, nr) float64 per block of draws (summed by the caller); keep / keep_att
+    (n_keep, nr) float32 payouts and attainment of the first draws.
     """
-    nd, nr = att.shape
+    nd = att.shape[0]
     n_blocks = rep_sum.shape[0]
     n_keep = keep.shape[0]
     per = (nd + n_blocks - 1) // n_blocks
     for b in nb.prange(n_blocks):
         start = b * per
         stop = min(nd, start + per)
+        rs, rs2, ra, rat = rep_sum[b], rep_sum2[b], rep_att[b], rep_at[b]
         for d in range(start, stop):
-            tot = 0.0
-            rev = 0.0
-            n_at = 0
-            for r in range(nr):
-                a = att[d, r]
-                q = role_idx[r]
-                k = 0
-                for j in range(1, nseg[q]):
-                    if a >= lo[q, j]:
-                        k = j
-                f = c[q, k] + m[q, k] * (a - lo[q, k])
-                if f > cap[q]:
-                    f = cap[q]
-                p = f * scale[r]
-                if d < n_keep:
-                    keep[d, r] = p
-                    keep_att[d, r] = a
-                if active[r]:
-                    tot += p
-                    rev += a * quota[r]
-                    at = a >= np.float32(1.0)
-                    n_at += at
-                    rep_sum[b, r] += p
-                    rep_sum2[b, r] += p * p
-                    rep_att[b, r] += a
-                    rep_at[b, r] += at
+            tot, rev, n_at = _pay_row(
+                att[d], role_idx, lo, c, m, cap, scale, quota, weight, rs, rs2, ra, rat
+            )
+            if d < n_keep:
+                _keep_row(att[d], role_idx, lo, c, m, cap, scale, keep[d], keep_att[d])
             draw_pay[d] = tot
             draw_rev[d] = rev
             draw_at[d] = n_at

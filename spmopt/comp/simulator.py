@@ -542,11 +542,11 @@ class _Source:
 class _Acc:
     draw_pay: NDArray[np.float64]
     draw_rev: NDArray[np.float64]
-    draw_at: NDArray[np.int64]
+    draw_at: NDArray[np.float64]
     rep_sum: NDArray[np.float64]
     rep_sum2: NDArray[np.float64]
     rep_att: NDArray[np.float64]
-    rep_at: NDArray[np.int64]
+    rep_at: NDArray[np.float64]
     keep: NDArray[np.float32]
     keep_att: NDArray[np.float32]
 
@@ -646,11 +646,11 @@ def _run(
         acc = _Acc(
             draw_pay=np.zeros(n_draws),
             draw_rev=np.zeros(n_draws),
-            draw_at=np.zeros(n_draws, dtype=np.int64),
+            draw_at=np.zeros(n_draws),
             rep_sum=np.zeros((n_blocks, nr)),
             rep_sum2=np.zeros((n_blocks, nr)),
             rep_att=np.zeros((n_blocks, nr)),
-            rep_at=np.zeros((n_blocks, nr), dtype=np.int64),
+            rep_at=np.zeros((n_blocks, nr)),
             keep=np.zeros((n_keep, nr), dtype=np.float32),
             keep_att=np.zeros((n_keep, nr), dtype=np.float32),
         )
@@ -667,7 +667,7 @@ def _run(
     for chunk_no, d0 in enumerate(range(0, n_draws, chunk)):
         nd = min(chunk, n_draws - d0)
         raw: dict[Any, NDArray[np.float32]] = {}
-        for p, ov, ti, simple, role_idx, lo, c, m, nseg, cap, scale, active, acc in setups:
+        for p, ov, ti, simple, role_idx, lo, c, m, _nseg, cap, scale, active, acc in setups:
             src = sources[ov.common_shock]
             sl = slice(d0, d0 + nd)
             kn = max(0, min(n_keep - d0, nd))
@@ -678,7 +678,7 @@ def _run(
                 katt_chunk = np.zeros((kn, nr), dtype=np.float32)
                 _kernels.simulate_fused(  # type: ignore[call-arg]
                     src.key, d0, *src.params, np.float32(1.0 + ov.revenue_change),
-                    role_idx, lo, c, m, nseg, cap, scale, quota, active,
+                    role_idx, lo, c, m, cap, scale, quota, (active & simple).astype(np.float64),
                     acc.draw_pay[sl], acc.draw_rev[sl], acc.draw_at[sl], *blocks, keep_chunk,
                     katt_chunk,
                 )  # fmt: skip
@@ -705,7 +705,7 @@ def _run(
             keep_chunk = np.zeros((kn, nr), dtype=np.float32)
             katt_chunk = np.zeros((kn, nr), dtype=np.float32)
             _kernels.payout_stats(
-                att, role_idx, lo, c, m, nseg, cap, scale, quota, fast_active,
+                att, role_idx, lo, c, m, cap, scale, quota, fast_active.astype(np.float64),
                 acc.draw_pay[sl], acc.draw_rev[sl], acc.draw_at[sl],
                 *blocks, keep_chunk, katt_chunk,
             )  # fmt: skip
