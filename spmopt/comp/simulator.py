@@ -616,7 +616,10 @@ def _run(
     if avail is not None and avail < n_draws:
         n_draws = avail
     nr = len(base_reps.ids)
-    chunk = max(64, min(n_draws, _CHUNK_ELEMENTS // max(nr, 1)))
+    per_draw = max(nr, 1)
+    if next(iter(sources.values())).kind != "parametric":
+        per_draw *= 12  # monthly sample paths of the plan year, float64
+    chunk = max(64, min(n_draws, _CHUNK_ELEMENTS // per_draw))
     # rep-level draws kept for per-rep percentiles: at most ~8M values (32 MB per array)
     n_keep = max(0, min(int(n_keep), n_draws, max(256, _KEEP_ELEMENTS // max(nr, 1))))
     n_blocks = max(1, nb.get_num_threads()) * 2
