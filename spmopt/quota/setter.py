@@ -860,6 +860,11 @@ class QuotaSetter:
         m["objective"] = info.objective
         m["bound"] = info.bound
         m["gap"] = info.gap
+        # objective - bound, in the objective's own unit (relative deviation): meaningful where
+        # the relative gap is not (pure round-off, where the LP bound is 0)
+        m["bound_excess"] = (
+            None if info.objective is None or info.bound is None else info.objective - info.bound
+        )
         m["solve_seconds"] = info.seconds
         m["backend"] = backend_used
         m["seconds"] = time.perf_counter() - t_start
