@@ -321,11 +321,8 @@ def run_batch(
         bar = _progress(len(todo), progress)
         try:
             if n_workers == 0 and client is None and scheduler is None:
-                for s in todo:
-                    al = upstream.get(s.stage_key("territory"))
-                    fc = upstream.get(s.stage_key("forecast"))
-                    for name, outcome in _chunk_task([s], None, al, fc, st):
-                        record(name, outcome, by_name)
+                for name, outcome in _run_here(todo, st, upstream):
+                    record(name, outcome, by_name)
                     bar.update(1)
             else:
                 with _client(client, scheduler, n_workers) as cl:
@@ -394,6 +391,25 @@ def _reusable(results: Sequence[ScenarioResult]) -> dict[str, Any]:
         out[s.stage_key("territory")] = r.alignment
         out[s.stage_key("forecast")] = ForecastStage(r.forecast, r.backtest, r.history)
     return out
+
+
+def _run_here(
+    todo: list[Scenario], st: Stages, upstream: dict[str, Any]
+) -> Iterator[tuple[str, ScenarioResult | _Failed]]:
+    """The batch in this process, with the same sharing of alignments and forecasts."""
+    shared = dict(upstream)
+    for s in todo:
+        try:
+            data = st.load(s.data)
+        except Exception as exc:
+            yield s.name, _failure(exc)
+            continue
+        ak, fk = s.stage_key("territory"), s.stage_key("forecast")
+        if ak not in shared:
+            shared[ak] = _align_task(s, data, st)
+        if fk not in shared:
+            shared[fk] = _forecast_task(s, data, shared[ak], st)
+        yield from _chunk_task([s], data, shared[ak], shared[fk], st)
 
 
 def _run_on(
