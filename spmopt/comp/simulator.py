@@ -175,6 +175,22 @@ class CostSimulation:
         """The per-draw company table (``draws``)."""
         return self.draws.copy()
 
+    def by_role(self) -> pd.DataFrame:
+        """Per role: ``n_reps``, ``target_incentive`` (prorated sum), ``expected_incentive``,
+        ``payout_ratio`` (expected / target) and ``p_at_quota`` (mean over reps)."""
+        pr = self.per_rep[self.per_rep["active_share"] > 0]
+        target = pr["target_incentive"] * pr["active_share"]
+        out = pd.DataFrame(
+            {
+                "n_reps": pr.groupby("role").size(),
+                "target_incentive": target.groupby(pr["role"]).sum(),
+                "expected_incentive": pr.groupby("role")["expected_incentive"].sum(),
+                "p_at_quota": pr.groupby("role")["p_at_quota"].mean(),
+            }
+        )
+        out["payout_ratio"] = out["expected_incentive"] / out["target_incentive"]
+        return out
+
     def payouts(self) -> pd.DataFrame:
         """Rep-level draws (the first ``assumptions["n_keep"]`` draws), long format:
         ``draw, rep_id, role, attainment, incentive, total_pay`` [currency]."""

@@ -357,6 +357,9 @@ def test_multi_measure_roles_take_the_exact_path(example: Any) -> None:
     assert sim.per_rep["expected_incentive"].sum() == pytest.approx(
         sim.summary["expected_incentive"], rel=1e-9
     )
+    roles = sim.by_role()
+    assert roles["n_reps"].sum() == int((sim.per_rep["active_share"] > 0).sum())
+    assert roles["expected_incentive"].sum() == pytest.approx(sim.summary["expected_incentive"])
     # Enterprise AEs earn around their TI (gate, clawback and SPIF included)
     ratio = sim.per_rep.loc[sim.per_rep["role"] == "Enterprise AE", "payout_ratio"]
     assert ratio.between(0.8, 1.4).all()
