@@ -420,6 +420,8 @@ def _prepare_reps(
     proration = np.array([plan.roles[x].proration for x in role], dtype=object)
     hire = r["hire_date"] if "hire_date" in r.columns else pd.Series([pd.NaT] * len(ids))
     share, first = _active(hire.reset_index(drop=True), plan_year, proration)
+    if plan_year is None and hire.notna().any():
+        notes["proration"] = "no plan year (plan or targets): hire dates ignored, no proration"
     if per_period:
         qq["period"] = pd.to_datetime(qq["period"])
         month = qq["period"].dt.month.to_numpy() - 1
