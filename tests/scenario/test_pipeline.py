@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -203,10 +204,25 @@ def test_run_accepts_a_yaml_path(tmp_path: Path, data_dir: Path) -> None:
         run(42)  # type: ignore[arg-type]
 
 
-def test_infeasible_territories_stop_the_scenario(data_dir: Path) -> None:
+def test_infeasible_territories_stop_the_scenario(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import spmopt.territory
     from spmopt.errors import InfeasibleError
 
-    s = small(data_dir, **{"territory.max_disruption": 0.0})
-    with pytest.raises(InfeasibleError, match="territory alignment is infeasible") as info:
+    seen: dict[str, Any] = {}
+
+    class Infeasible:
+        def __init__(self, balance: Any, **kw: Any) -> None:
+            seen.update(balance=balance, **kw)
+
+        def solve(self, accounts: Any, reps: Any) -> Any:
+            return SimpleNamespace(status="infeasible", diagnosis="balance on 'potential': ±41%")
+
+    monkeypatch.setattr(spmopt.territory, "TerritoryAligner", Infeasible)
+    s = small(data_dir, **{"territory.max_disruption": 0.1, "territory.options": {"method": "x"}})
+    with pytest.raises(InfeasibleError, match=r"alignment is infeasible: balance on 'potential'"):
         run(s)
-    assert "in stage 'territory'" in info.value.__notes__[0]
+    # the scenario's settings reached the aligner
+    assert seen["balance"] == {"potential": 0.05} and seen["max_disruption"] == 0.1
+    assert seen["seed"] == 5 and seen["method"] == "x" and seen["time_limit"] == 60
