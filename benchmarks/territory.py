@@ -89,6 +89,7 @@ def run_instance(
     accounts: pd.DataFrame,
     reps: pd.DataFrame,
     *,
+    capacity: bool = False,
     tol: float = 0.05,
     time_limit: float = 60,
     gap: float = 0.005,
@@ -101,7 +102,7 @@ def run_instance(
     kw = {"adjacency": adjacency} if contiguity else {}
     m = measure(
         lambda: TerritoryAligner(
-            bal, contiguity=contiguity, time_limit=time_limit, mip_rel_gap=gap
+            bal, contiguity=contiguity, time_limit=time_limit, mip_rel_gap=gap, capacity=capacity
         ).solve(accounts, reps, **kw)
     )
     res = m.value
@@ -201,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         d = generate(2000, 40, 12, seed=1)
         rows += run_instance("synthetic 2000x40", d.accounts, d.reps, time_limit=10)
         ex = load_example()
-        rows += run_instance("example 2500x40", ex.accounts, ex.reps, time_limit=60, gap=0.005)
+        rows += run_instance(
+            "example 2500x40 (+capacity)",
+            ex.accounts,
+            ex.reps,
+            time_limit=60,
+            gap=0.005,
+            capacity=True,
+        )
         rows += georgia_rows(0.02)
         big = generate(100_000, 200, 12, seed=2)
         rows += run_instance(

@@ -44,6 +44,7 @@ from spmopt.territory.result import AlignmentResult
 __all__ = ["TerritoryAligner"]
 
 DENSE_MAX = 1_500_000  # items x territories above which candidates are pruned
+DIAGNOSE_MAX_COLUMNS = 200_000
 METHODS = ("auto", "mip", "heuristic")
 
 
@@ -628,11 +629,17 @@ class TerritoryAligner:
         else:
             res = solve_model(model, options, exact=False if self.method == "heuristic" else None)
         diag = None
-        if res.slot is None:
+        if res.slot is None and int(res.model.valid().sum()) > DIAGNOSE_MAX_COLUMNS:
+            diag = (
+                f"no feasible assignment found ({res.info.message}); the model is too large "
+                "for the elastic diagnosis: try a looser tolerance, capacity=False or a longer "
+                "time_limit, or diagnose one region with within='region'"
+            )
+        elif res.slot is None:
             d = diagnose(
                 res.model,
                 tolerance,
-                replace(options, time_limit=min(30.0, options.time_limit or 30)),
+                replace(options, time_limit=min(15.0, options.time_limit or 15)),
             )
             diag = d.text
             res = EngineResult(d.slot, res.info, res.model, res.dual)
@@ -750,7 +757,7 @@ class TerritoryAligner:
             d = diagnose(
                 model,
                 tolerance,
-                replace(options, time_limit=min(30.0, options.time_limit or 30)),
+                replace(options, time_limit=min(15.0, options.time_limit or 15)),
                 "basic units",
             )
             diag = (

@@ -103,7 +103,8 @@ def solve_contiguous(
     info = SolveInfo("error", None, None, None, 0.0, "not solved")
     slot = None
     rounds = 0
-    for rounds in range(1, max_rounds + 1):
+    for _ in range(max_rounds):
+        rounds += 1
         left = limit - (time.perf_counter() - t0)
         if left <= 0.05:
             break

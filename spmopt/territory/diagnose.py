@@ -168,6 +168,24 @@ def diagnose(
                 f"disruption basis to move than allowed; raise max_disruption by "
                 f"{float(np.ceil(tau[q] * 1000) / 1000):.3f}, or relax balance"
             )
+    if use_mv and m > 0 and any(tau[q] > 1e-7 for q in range(m)):
+        # the other way out: keep the balance bands, move more
+        for q in range(m):
+            h.changeColBounds(nx + q, 0.0, 0.0)
+        info2 = solve_highs(h, replace(options, mip_rel_gap=1e-3))
+        if info2.has_solution:
+            x2 = np.asarray(h.getSolution().col_value)
+            need_mv = float(x2[nx + nt - 1])
+            share = (float(model.max_move or 0.0) + need_mv * scale) / max(scale, 1e-9)
+            lines.append(
+                "alternatively keep the balance bands and allow more disruption: "
+                f"max_disruption={float(np.ceil(share * 1000) / 1000):.3f} is feasible"
+            )
+        else:
+            lines.append(
+                "keeping the balance bands, no assignment was found within the time limit at "
+                "any disruption cap"
+            )
     if not lines:
         lines.append(
             "the elastic model found a feasible assignment; the original model is probably "

@@ -24,8 +24,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from spmopt.solver import SolveInfo, SolverOptions, relative_gap, solve_highs
+from spmopt.territory.heuristics import repair
 from spmopt.territory.highs_model import build_submip, solve_submip
-from spmopt.territory.lagrangian import Dual, full_bound, maximise_dual, reduced_costs
+from spmopt.territory.lagrangian import (
+    Dual,
+    full_bound,
+    maximise_dual,
+    maximise_smoothed_dual,
+    reduced_costs,
+)
 from spmopt.territory.model import AlignmentModel
 
 __all__ = ["EngineResult", "solve_model"]
@@ -66,8 +73,44 @@ def _widen(model: AlignmentModel, better: np.ndarray) -> AlignmentModel:
     )
 
 
+def _reprice(model: AlignmentModel, dual: Dual, width: int, block: int = 4096) -> AlignmentModel:
+    """Rebuild each item's candidate list: its ``width`` territories of least reduced cost at
+    the multipliers of ``dual`` (priced over every territory), plus the current best slot."""
+    assert model.full_rows is not None
+    n = model.n
+    cand = np.empty((n, width + 1), dtype=int)
+    cost = np.empty((n, width + 1))
+    move = np.empty((n, width + 1))
+    keep_k = model.cand[np.arange(n), dual.slot]
+    for i0 in range(0, n, block):
+        i1 = min(n, i0 + block)
+        c, mv = model.full_rows(i0, i1)
+        r = c.copy()
+        for a in range(model.m):
+            r += model.W[i0:i1, a, None] * dual.mu[None, :, a]
+        if model.has_cap:
+            r += model.load[i0:i1, None] * dual.gam[None, :]
+        if model.max_move is not None and dual.nu != 0.0:
+            r += dual.nu * mv
+        w = min(width, r.shape[1])
+        near = np.argpartition(r, w - 1, axis=1)[:, :w]
+        kk = keep_k[i0:i1]
+        has = (near == kk[:, None]).any(axis=1)
+        extra = np.where(has, -1, kk)
+        cb = (
+            np.column_stack([near, extra])
+            if w == width
+            else np.column_stack([near, np.full((i1 - i0, width - w), -1), extra])
+        )
+        rr = np.arange(i1 - i0)[:, None]
+        cost[i0:i1] = np.where(cb >= 0, c[rr, cb.clip(min=0)], np.inf)
+        move[i0:i1] = np.where(cb >= 0, mv[rr, cb.clip(min=0)], 0.0)
+        cand[i0:i1] = np.where(np.isfinite(cost[i0:i1]), cb, -1)
+    return replace(model, cand=cand, cost=cost, move=move)
+
+
 def _free_set(
-    r: np.ndarray, frac: float, min_items: int, keep: np.ndarray | None
+    r: np.ndarray, frac: float, min_items: int, keep: np.ndarray | None, max_items: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boundary items and their allowed slots from the reduced costs ``r``."""
     n, P = r.shape
@@ -78,7 +121,7 @@ def _free_set(
         second = np.partition(d, 1, axis=1)[:, 1]
     else:
         second = np.full(n, np.inf)
-    n_free = int(min(n, max(min_items, round(frac * n))))
+    n_free = int(min(n, max_items, max(min_items, round(frac * n))))
     fin = np.isfinite(second)
     if n_free >= fin.sum():
         free_mask = fin.copy()
@@ -91,10 +134,80 @@ def _free_set(
     if keep is not None:  # the incumbent must stay reachable
         allowed[np.arange(n), keep] = True
         free_mask |= keep != best_slot
-    if frac >= 1.0:
+    if frac >= 1.0 and n <= max_items:
         free_mask = np.ones(n, dtype=bool)
         allowed = np.isfinite(r)
     return np.nonzero(free_mask)[0], allowed, best_slot
+
+
+def territory_neighbours(model: AlignmentModel, size: int) -> list[np.ndarray]:
+    """For each territory, itself and the ``size - 1`` territories that share most items among
+    their two cheapest choices (a cost-based adjacency of territories)."""
+    K = model.K
+    c = np.where(model.valid(), model.cost, np.inf)
+    two = np.argsort(c, axis=1)[:, :2]
+    k1 = model.cand[np.arange(model.n), two[:, 0]]
+    k2 = model.cand[np.arange(model.n), two[:, 1]] if c.shape[1] > 1 else k1
+    ok = (k1 >= 0) & (k2 >= 0) & (k1 != k2)
+    co = np.zeros((K, K))
+    np.add.at(co, (k1[ok], k2[ok]), 1.0)
+    co = co + co.T
+    out = []
+    for k in range(K):
+        order = [j for j in np.argsort(-co[k]) if j != k and co[k, j] > 0][: size - 1]
+        out.append(np.array([k, *order], dtype=int))
+    return out
+
+
+def improve_by_neighbourhoods(
+    model: AlignmentModel,
+    incumbent: np.ndarray,
+    options: SolverOptions,
+    seconds: float,
+    *,
+    size: int = 4,
+    seed: int = 0,
+) -> np.ndarray:
+    """Re-optimise groups of neighbouring territories exactly, one group at a time.
+
+    The items of ``size`` neighbouring territories may move among those territories; every other
+    item stays. Each small MIP is warm-started from the incumbent, so the objective never
+    rises; the passes stop when a full round brings no gain or time is up.
+    """
+    t0 = time.perf_counter()
+    groups = territory_neighbours(model, size)
+    rng = np.random.default_rng(seed)
+    best = incumbent.copy()
+    best_obj = model.objective(best)
+    rows = np.arange(model.n)
+    while time.perf_counter() - t0 < seconds:
+        gained = False
+        for k in rng.permutation(model.K):
+            left = seconds - (time.perf_counter() - t0)
+            if left <= 0.05:
+                break
+            g = groups[k]
+            in_g = np.zeros(model.K, dtype=bool)
+            in_g[g] = True
+            terr = model.territory_of(best)
+            free = np.nonzero(in_g[terr])[0]
+            if free.size == 0:
+                continue
+            allowed = np.zeros(model.cand.shape, dtype=bool)
+            allowed[free] = in_g[model.cand[free].clip(min=0)] & (model.cand[free] >= 0)
+            allowed[rows, best] = True
+            sub = build_submip(model, free, allowed, best)
+            _, slot = solve_submip(
+                sub, replace(options, time_limit=min(left, 1.0), mip_rel_gap=1e-5), start=best
+            )
+            if slot is not None and model.is_feasible(slot, tol=1e-6):
+                obj = model.objective(slot)
+                if obj < best_obj - 1e-9 * abs(best_obj):
+                    best, best_obj = slot, obj
+                    gained = True
+        if not gained:
+            break
+    return best
 
 
 def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> EngineResult | None:
@@ -126,6 +239,9 @@ def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> Engine
     frac = X.max(axis=1) < 1 - 1e-6
     incumbent: np.ndarray | None = None
     upper = np.inf
+    fixed = repair(model, lp_slot, seconds=max(0.2 * left(), 0.2))
+    if model.is_feasible(fixed, tol=1e-6):
+        incumbent, upper = fixed, model.objective(fixed)
     share = 0.6
     while left() > 0.3:
         # boundary: fractional items and those with the cheapest alternatives (by LP reduced
@@ -143,21 +259,44 @@ def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> Engine
         if share >= 1.0:
             free_mask[:] = True
             allowed = valid.copy()
+        if incumbent is not None:
+            allowed[rows, incumbent] = True
+            free_mask |= incumbent != lp_slot
         free = np.nonzero(free_mask)[0]
-        sub2 = build_submip(model, free, allowed, lp_slot)
+        base = lp_slot if incumbent is None else incumbent
+        sub2 = build_submip(model, free, allowed, base)
+        frac_t = 0.25 if incumbent is not None else 0.4
         info, slot = solve_submip(
-            sub2, replace(options, time_limit=max(min(0.4 * left(), left() - 0.2), 0.3))
+            sub2,
+            replace(options, time_limit=max(min(frac_t * left(), left() - 0.2), 0.3)),
+            start=incumbent,
         )
         if slot is not None and model.is_feasible(slot, tol=1e-6):
-            incumbent, upper = slot, model.objective(slot)
-            break
-        if share >= 1.0:
+            obj = model.objective(slot)
+            if obj < upper:
+                incumbent, upper = slot, obj
+        if incumbent is None and share >= 1.0 and info.status == "infeasible":
+            info = SolveInfo(
+                "infeasible",
+                None,
+                lower,
+                None,
+                time.perf_counter() - t0,
+                "the full MIP is infeasible (HiGHS proved it)",
+            )
+            return EngineResult(None, info, model)
+        if incumbent is not None or share >= 1.0:
             break
         share = min(1.0, share * 1.7)
     if incumbent is None:
         return None
     bound = lower
     timed_out = False
+    if (relative_gap(upper, lower) or 0.0) > options.mip_rel_gap and left() > 1.0:
+        incumbent = improve_by_neighbourhoods(
+            model, incumbent, options, 0.5 * left(), seed=options.seed
+        )
+        upper = model.objective(incumbent)
     if (relative_gap(upper, lower) or 0.0) > options.mip_rel_gap and left() > 0.3:
         slack = (upper - lower) * (1 + 1e-7) + 1e-9 * max(1.0, abs(upper))
         keep = (RC <= slack) & valid
@@ -210,25 +349,32 @@ def solve_model(
         if res is not None:
             return res
     # 1. bound (with column generation on pruned models)
-    dual = maximise_dual(model, time_limit=max(0.25 * limit, 0.5), max_iter=600)
+    width = int(model.cand.shape[1]) - 1
+    dual = maximise_smoothed_dual(
+        model, time_limit=max(0.15 * limit, 0.5), max_iter=60 if model.dense else 20
+    )
     lower = dual.bound
-    for _ in range(4):
+    for _ in range(6):
         if model.dense:
             break
         lower, better = full_bound(model, dual)
-        if not (better >= 0).any():
+        if not (better >= 0).any() or left() < 0.6 * limit:
             break
-        model = _widen(model, better)
-        dual = maximise_dual(model, start=dual, time_limit=max(0.05 * limit, 0.5), max_iter=100)
-        lower = dual.bound
+        model = _reprice(model, dual, width)
+        dual = maximise_smoothed_dual(
+            model, start=dual, time_limit=max(0.06 * limit, 0.5), max_iter=40
+        )
+    dual = maximise_dual(model, start=dual, time_limit=max(0.04 * limit, 0.5), max_iter=150)
+    lower = dual.bound
     if not model.dense:
         lower, _ = full_bound(model, dual)
 
     rows = np.arange(model.n)
     incumbent: np.ndarray | None = None
     upper = np.inf
-    if model.is_feasible(dual.slot):
-        incumbent, upper = dual.slot.copy(), model.objective(dual.slot)
+    fixed = repair(model, dual.slot, seconds=max(0.15 * left(), 0.2))
+    if model.is_feasible(fixed, tol=1e-6):
+        incumbent, upper = fixed, model.objective(fixed)
 
     # 2. boundary MIP
     r = reduced_costs(model, dual.mu, dual.gam, dual.nu)
@@ -238,8 +384,22 @@ def solve_model(
     rounds = 0
     max_rounds = 1 if model.dense else 2
     while left() > 0.5:
-        free, allowed, best_slot = _free_set(r, frac, min_items, incumbent)
-        fixed_slot = best_slot if incumbent is None else incumbent
+        max_items = model.n if model.dense else max(20_000 // 3, 1)
+        base = fixed if incumbent is None else incumbent
+        free, allowed, _ = _free_set(r, frac, min_items, base, max_items)
+        fixed_slot = base
+        if incumbent is None:
+            # every item of a territory whose rows are violated may move
+            terr_now = model.territory_of(base)
+            Lb = model.loads(base)
+            bad_k = np.asarray(((Lb > model.hi + 1e-9) | (Lb < model.lo - 1e-9)).any(axis=1))
+            if model.has_cap:
+                wl = np.bincount(terr_now, weights=model.load, minlength=model.K)
+                bad_k |= wl > model.cap + 1e-9
+            extra = np.nonzero(bad_k[terr_now])[0]
+            if extra.size + free.size > max_items:
+                extra = extra[: max(max_items - free.size, 0)]
+            free = np.union1d(free, extra)
         sub = build_submip(model, free, allowed, fixed_slot)
         t_sub = max(min(left() * (0.5 if model.dense else 0.8), left() - 0.5), 0.5)
         info, slot = solve_submip(
@@ -252,7 +412,7 @@ def solve_model(
             if obj < upper:
                 incumbent, upper = slot, obj
         if incumbent is None:
-            if frac >= 1.0:
+            if frac >= 1.0 or (not model.dense and frac * model.n > max_items):
                 break
             frac = min(1.0, frac * 4)
             continue
@@ -263,12 +423,12 @@ def solve_model(
     if incumbent is None:
         seconds = time.perf_counter() - t0
         info = SolveInfo(
-            "infeasible" if left() > 0 else "error",
+            "error",
             None,
             lower,
             None,
             seconds,
-            "no assignment meets every row (boundary MIP widened to every item)",
+            "no feasible assignment found within the time limit (none proven impossible)",
         )
         return EngineResult(None, info, model, dual)
 

@@ -108,7 +108,7 @@ def build_submip(
     # contiguity cuts
     n_cut = 0
     if cuts:
-        col_of = {}
+        col_of: dict[tuple[int, int], int] = {}
         for j in range(ncol):
             col_of[(int(col_item[j]), int(terr[j]))] = j
         extra_lo, extra_hi = [], []
@@ -116,13 +116,13 @@ def build_submip(
             rhs = 0.0
             rr, cc, vv = [], [], []
             for it_, k_, c_ in zip(items.tolist(), terrs.tolist(), coefs.tolist()):
-                j = col_of.get((it_, k_))
-                if j is None:
+                jj = col_of.get((it_, k_))
+                if jj is None:
                     if fixed[it_] and model.cand[it_, fs[it_]] == k_:
                         rhs -= c_
                     continue
                 rr.append(nrow + n_cut)
-                cc.append(j)
+                cc.append(jj)
                 vv.append(c_)
             if not rr:
                 continue

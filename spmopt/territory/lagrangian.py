@@ -118,7 +118,8 @@ def maximise_dual(
     stall = 0
     rows = np.arange(model.n)
     it = 0
-    for it in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        it += 1
         k = model.cand[rows, slot]
         L = np.empty((K, m))
         for a in range(m):
@@ -211,3 +212,145 @@ def full_bound(model: AlignmentModel, dual: Dual, block: int = 4096) -> tuple[fl
         beat = rmin < r_c[i0:i1] - 1e-9 * np.maximum(1.0, np.abs(r_c[i0:i1]))
         better[i0:i1] = np.where(beat, kmin, -1)
     return total - _constant(model, dual.mu, dual.gam, dual.nu), better
+
+
+def maximise_smoothed_dual(
+    model: AlignmentModel,
+    *,
+    start: Dual | None = None,
+    temperatures: tuple[float, ...] = (0.05, 0.01, 0.002),
+    max_iter: int = 120,
+    time_limit: float = 30.0,
+) -> Dual:
+    """Maximise an entropy-smoothed dual with L-BFGS-B, cooling the temperature.
+
+    Each item's ``min_s r[i, s]`` is replaced by the soft minimum ``-t_i log sum_s exp(-r/t_i)``
+    (never above the minimum, so the smoothed value is itself a lower bound), with ``t_i``
+    proportional to the item's typical cost. The multipliers of the balance rows are split as
+    ``mu = alpha - beta`` (``alpha, beta >= 0``), which makes the objective smooth; capacity and
+    disruption multipliers are kept ``>= 0`` by the bounds. The returned :class:`Dual` carries
+    the exact (unsmoothed) dual value at the final multipliers.
+    """
+    from scipy.optimize import minimize
+
+    t0 = time.perf_counter()
+    K, m = model.K, model.m
+    valid = model.valid()
+    cost = np.where(valid, model.cost, np.inf)
+    best_c = cost.min(axis=1)
+    spread = np.where(valid, cost - best_c[:, None], 0.0)
+    cnt = np.maximum(valid.sum(axis=1) - 1, 1)
+    typ = spread.sum(axis=1) / cnt
+    pos = typ > 0
+    typ = np.where(pos, typ, float(typ[pos].mean()) if pos.any() else 1.0)
+    # scale of the multipliers: cost per unit of each row's coefficient
+    sc_mu = np.array(
+        [
+            max(
+                float(
+                    np.abs(cost[np.isfinite(cost)]).mean()
+                    / max(np.abs(model.W[:, a]).mean(), 1e-12)
+                ),
+                1e-12,
+            )
+            for a in range(m)
+        ]
+    )
+    fin = np.isfinite(model.cap)
+    use_cap = bool(fin.any())
+    use_mv = model.max_move is not None
+    sc_gam = float(np.abs(cost[np.isfinite(cost)]).mean() / max(model.load.mean(), 1e-12))
+    mvmax = np.where(valid, model.move, 0).max(axis=1)
+    sc_nu = (
+        float(np.abs(cost[np.isfinite(cost)]).mean() / max(mvmax.mean(), 1e-12)) if use_mv else 1.0
+    )
+    n_mu = K * m
+    n_var = 2 * n_mu + (K if use_cap else 0) + (1 if use_mv else 0)
+
+    def unpack(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        mu = (z[:n_mu] - z[n_mu : 2 * n_mu]).reshape(K, m) * sc_mu[None, :]
+        j = 2 * n_mu
+        gam = np.zeros(K)
+        if use_cap:
+            gam = np.where(fin, z[j : j + K], 0.0) * sc_gam
+            j += K
+        nu = float(z[j]) * sc_nu if use_mv else 0.0
+        return mu, gam, nu
+
+    z0 = np.zeros(n_var)
+    if start is not None:
+        mu0 = start.mu / sc_mu[None, :]
+        z0[:n_mu] = np.maximum(mu0, 0).ravel()
+        z0[n_mu : 2 * n_mu] = np.maximum(-mu0, 0).ravel()
+        j = 2 * n_mu
+        if use_cap:
+            z0[j : j + K] = start.gam / sc_gam
+            j += K
+        if use_mv:
+            z0[j] = start.nu / sc_nu
+
+    def fg(z: np.ndarray, temp: float) -> tuple[float, np.ndarray]:
+        mu, gam, nu = unpack(z)
+        r = reduced_costs(model, mu, gam, nu)
+        rmin = r.min(axis=1)
+        t = temp * typ
+        e = np.exp(-(r - rmin[:, None]) / t[:, None])
+        e = np.where(valid, e, 0.0)
+        se = e.sum(axis=1)
+        p = e / se[:, None]
+        soft = rmin - t * np.log(se)
+        alpha = z[:n_mu].reshape(K, m) * sc_mu
+        beta = z[n_mu : 2 * n_mu].reshape(K, m) * sc_mu
+        val = float(soft.sum()) - float((alpha * model.hi).sum() - (beta * model.lo).sum())
+        flat_c = model.cand.ravel()
+        pv = p.ravel()
+        ok = flat_c >= 0
+        grad = np.zeros(n_var)
+        loads = np.empty((K, m))
+        for a in range(m):
+            wa = (p * model.W[:, a, None]).ravel()
+            loads[:, a] = np.bincount(flat_c[ok], weights=wa[ok], minlength=K)
+        g_alpha = (loads - model.hi) * sc_mu
+        g_beta = -(loads - model.lo) * sc_mu
+        grad[:n_mu] = g_alpha.ravel()
+        grad[n_mu : 2 * n_mu] = g_beta.ravel()
+        j = 2 * n_mu
+        if use_cap:
+            wl = np.bincount(flat_c[ok], weights=(p * model.load[:, None]).ravel()[ok], minlength=K)
+            capv = np.where(fin, model.cap, 0.0)
+            val -= float((gam * capv).sum())
+            grad[j : j + K] = np.where(fin, wl - capv, 0.0) * sc_gam
+            j += K
+        if use_mv:
+            mv = float((p * np.where(valid, model.move, 0.0)).sum())
+            val -= nu * float(model.max_move or 0.0)
+            grad[j] = (mv - float(model.max_move or 0.0)) * sc_nu
+        _ = pv
+        return -val, -grad
+
+    # multipliers stay within 50x the typical cost per unit of the row's coefficient: a pruned
+    # model whose candidates cannot meet a row would otherwise let them run away
+    bounds = [(0.0, 50.0)] * n_var
+    z = z0
+    for temp in temperatures:
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        res = minimize(
+            fg,
+            z,
+            args=(temp,),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "maxfun": 2 * max_iter},
+        )
+        z = res.x
+    mu, gam, nu = unpack(z)
+    g, slot, _ = dual_value(model, mu, gam, nu)
+    out = Dual(mu, gam, nu, g, slot)
+    if start is not None:
+        g0, slot0, _ = dual_value(model, start.mu, start.gam, start.nu)
+        if g0 > g:
+            return Dual(start.mu.copy(), start.gam.copy(), start.nu, g0, slot0)
+    return out

@@ -43,10 +43,10 @@ def build_pyomo_mip(model: AlignmentModel):  # type: ignore[no-untyped-def]
             m.balance.add(pyo.inequality(float(model.lo[k, a]), expr, float(model.hi[k, a])))
     if model.has_cap:
         m.capacity = pyo.ConstraintList()
-        for k in np.nonzero(np.isfinite(model.cap))[0]:
+        for kc in np.nonzero(np.isfinite(model.cap))[0].tolist():
             m.capacity.add(
-                sum(float(model.load[pairs[j][0]]) * m.x[pairs[j]] for j in by_terr[k])
-                <= float(model.cap[k])
+                sum(float(model.load[pairs[j][0]]) * m.x[pairs[j]] for j in by_terr[kc])
+                <= float(model.cap[kc])
             )
     if model.max_move is not None:
         mv = model.move[it, sl]
