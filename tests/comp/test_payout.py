@@ -365,3 +365,33 @@ def test_random_marginal_plans_are_monotone_and_capped(
         if spec["cap"] is not None:
             f = min(f, spec["cap"])
         assert p == pytest.approx(TI * f, rel=1e-9, abs=1e-6)
+
+
+def test_defaults_of_gates_modifiers_and_prorated_spifs() -> None:
+    # a gate without applies_to stops every measure, its own included
+    gated = two_measures(gates=[{"measure": "logos", "min_attainment": 0.5}])
+    # logos 0.4 < 0.5: nothing at all; logos 0.5: 0.7 * 100k * 1.0 + 0.3 * 100k * 0.5 = 85k
+    np.testing.assert_allclose(
+        gated.payout({"revenue": [1.0, 1.0], "logos": [0.4, 0.5]}), [0, 85_000]
+    )
+    # a modifier without applies_to scales every other measure, not its driver
+    mod = two_measures(modifiers=[{"measure": "logos", "steps": [{"from": 1.0, "multiplier": 2}]}])
+    # logos 1.0: revenue 70k * 2 = 140k, logos 30k unscaled -> 170k
+    np.testing.assert_allclose(mod.payout({"revenue": 1.0, "logos": 1.0}), 170_000)
+    # a prorated SPIF: half a year active pays half of 4k
+    spif = one_role(
+        spifs=[
+            {
+                "name": "s",
+                "amount": 4_000.0,
+                "measure": "revenue",
+                "min_attainment": 1.0,
+                "prorate": True,
+            }
+        ]
+    )
+    # 0.5 * 100k * 1.0 + 0.5 * 4k = 52k
+    np.testing.assert_allclose(spif.payout(1.0, active_share=0.5), 52_000)
+    # not active at all: nothing, not even the draw
+    drawn = one_role(draw={"amount": 5_000.0, "months": 3})
+    np.testing.assert_allclose(drawn.payout(0.0, active_share=0.0), 0.0)
