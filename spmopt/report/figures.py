@@ -233,6 +233,7 @@ def cost_figure(
     draws: pd.DataFrame,
     ccos_band: tuple[float, float] | None,
     margin_floor: float | None,
+    currency: str = "currency",
 ) -> Figure:
     """Distribution over draws of the incentive cost, the cost of sales against the CCOS band and
     the margin after comp against the floor."""
@@ -246,7 +247,7 @@ def cost_figure(
         ax1.text(v, ax1.get_ylim()[1] * h, f" P{q}\n {_money(v)}", fontsize=7, va="top")
     ax1.xaxis.set_major_formatter(lambda v, _p: _money(v))
     ax1.set_title("Incentive cost of the plan year", fontsize=10)
-    ax1.set_xlabel("incentive paid [currency]")
+    ax1.set_xlabel(f"incentive paid [{currency}]")
     ax1.set_ylabel("draws")
     if "ccos" in draws:
         c = draws["ccos"].to_numpy(float)

@@ -319,7 +319,9 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
         out.append(_img(F.attainment_figure(pr), "attainment distribution"))
     dr = t.get("comp_draws")
     if dr is not None and len(dr) and "incentive" in dr:
-        out.append(_img(F.cost_figure(dr, band, floor), "comp cost distribution"))
+        out.append(
+            _img(F.cost_figure(dr, band, floor, currency or "currency"), "comp cost distribution")
+        )
     cs = t.get("comp_summary")
     if cs is not None and len(cs):
         row = cs.iloc[0]
