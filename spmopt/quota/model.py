@@ -442,3 +442,88 @@ def solve_lp_round(
         "LP relaxation rounded to whole increments down the hierarchy",
     )
     return k, info, ks
+
+
+def solve_attainment_large(
+    p: QuotaProblem, options: SolverOptions, integer_method: str
+) -> tuple[np.ndarray | None, SolveInfo, QuotaProblem, np.ndarray | None]:
+    """Achievability target for many reps: protect the cheapest reps step by step.
+
+    Start from the fair plan without the target. While the share of reps certified at or
+    above quota (each rep's highest step whose quantile its carried quota stays under) is below
+    ``s*``: protect the rep-steps that cost the least quota per unit of probability gained
+    (``(carried - x_il) / (l - l_now)``), a batch covering the deficit at a time, by capping
+    those reps at ``x_il``, and re-solve the plain model (the roll-up moves the freed quota to
+    the others, which the next round sees). Each round is one plain solve (MIP, or LP rounding
+    with ``integer_method == "lp_round"``). A heuristic: no bound is claimed.
+
+    Returns ``(k, info, capped_problem, k_star)``; ``k`` is None when no plan was found.
+    """
+    import dataclasses
+    import time
+
+    a = p.attain
+    assert a is not None
+    t0 = time.perf_counter()
+    nr, L = len(a.reps), len(a.levels)
+    kap = np.maximum(a.kappa, 1e-12)
+    x0 = np.maximum(a.kappa * p.hi[a.reps], a.caps[:, 0])
+    stair = np.minimum.accumulate(np.column_stack([x0, a.caps]), axis=1)  # (nr, L + 1)
+    cum = np.concatenate([[0.0], np.cumsum(np.diff(np.concatenate([[0.0], a.levels])))])
+    need = a.share * nr
+    hi = p.hi.copy()
+    why = list(p.hi_why)
+    protected = np.zeros(nr, dtype=np.int64)
+    reachable = a.kappa[:, None] * p.lo[a.reps][:, None] <= stair[:, 1:] + 1e-9
+
+    def solve_capped() -> tuple[np.ndarray | None, SolveInfo, np.ndarray | None, QuotaProblem]:
+        q = dataclasses.replace(p, hi=hi, hi_why=list(why), attain=None)
+        if integer_method == "lp_round":
+            k, info, ks = solve_lp_round(q, options)
+            return k, info, ks, q
+        k, info = solve_problem(q, options, "highspy")
+        return k, info, None, q
+
+    for _ in range(4 * L + 20):
+        k, info, ks, capped = solve_capped()
+        if k is None:
+            return None, info, capped, None
+        carried = a.kappa * k[a.reps]
+        level = (carried[:, None] <= stair[:, 1:] + 1e-9).sum(axis=1)
+        share = float(cum[level].sum())
+        if share >= need - 1e-9:
+            msg = f"protect-and-resolve heuristic; {info.message}"
+            out = SolveInfo("feasible", info.objective, None, None, time.perf_counter() - t0, msg)
+            return k, out, capped, ks
+        # candidate steps above each rep's current level, cost per unit of probability
+        nxt = np.arange(1, L + 1)[None, :]
+        gain = cum[np.broadcast_to(nxt, (nr, L))] - cum[level][:, None]
+        cost = np.maximum(carried[:, None] - stair[:, 1:], 0.0)
+        ok = (nxt > level[:, None]) & reachable & (gain > 0)
+        if not ok.any():
+            break
+        ratio = np.where(ok, cost / np.where(gain > 0, gain, 1.0), np.inf)
+        order = np.argsort(ratio, axis=None, kind="stable")
+        deficit = need - share
+        got = 0.0
+        seen: set[int] = set()
+        for flat in order:
+            i, j = divmod(int(flat), L)
+            if not np.isfinite(ratio[i, j]) or got >= deficit + 1e-9:
+                break
+            if i in seen:
+                continue
+            seen.add(i)
+            got += float(gain[i, j])
+            protected[i] = max(protected[i], j + 1)
+            r = a.reps[i]
+            cap = int(np.floor(stair[i, j + 1] / kap[i] + 1e-9))
+            if cap < hi[r]:
+                hi[r] = max(cap, int(p.lo[r]))
+                why[r] = f"achievability: P(attain) >= {a.levels[j]:.0%}"
+    return (
+        None,
+        SolveInfo("infeasible", None, None, None, time.perf_counter() - t0, "no protection left"),
+        p,
+        None,
+    )

@@ -20,6 +20,7 @@ from spmopt.quota.model import (
     ceil_inc,
     diagnose,
     floor_inc,
+    solve_attainment_large,
     solve_lp_round,
     solve_problem,
 )
@@ -38,6 +39,7 @@ METHODS: dict[str, dict[str, float]] = {
 _SOURCES = ("potential", "forecast", "history")
 _PERIODS = {"month": 1, "quarter": 3, "year": 12}
 _MIP_MAX_TERRITORIES = 500  # above this, "auto" rounds the LP instead of proving the MIP
+_EXACT_ATTAINMENT_BINARIES = 240  # above this, the achievability target is relaxed and fixed
 
 
 class QuotaSetter:
@@ -104,11 +106,16 @@ class QuotaSetter:
     target_attainment : float, optional
         Require the expected share of reps at or above quota to be at least this (e.g. 0.65),
         estimated from revenue draws inside the MIP (see :mod:`spmopt.quota.model`). This adds
-        one binary per rep and level: seconds for tens of reps with a few levels, but the search
-        grows combinatorially (hundreds of reps reach the time limit; the result then carries
-        status ``time_limit`` and its gap).
+        one binary per rep and level; see ``attainment_solver``.
     attainment_levels : sequence of float
         Probability levels of that estimate (finer: closer, slower).
+    attainment_solver : {"auto", "exact", "protect-and-resolve"}
+        ``exact``: the staircase MIP as stated (proved optimal; seconds for tens of reps, it
+        grows combinatorially). ``protect-and-resolve``: from the fair plan, cap
+        the reps whose protection costs the least quota per unit of probability, re-solve,
+        repeat until the share holds (a heuristic, seconds for 10,000 reps: the share target
+        holds, no optimality bound is claimed; on the example its fairness objective is about
+        two to three times the exact one). ``auto``: exact up to 240 rep-level binaries.
     fairness_weight : float
         Weight ``gamma`` of the total deviation against the largest deviation.
     n_draws : int
@@ -123,8 +130,7 @@ class QuotaSetter:
         ``lp_round``: the LP relaxation rounded down the hierarchy (every quota within about one
         increment of the continuous optimum, all roll-ups and bounds exact; the LP bound and the
         gap are reported): for thousands of territories, where proving the integer optimum of
-        pure round-off is slow. ``auto``: ``mip`` up to 500 territories or with
-        ``target_attainment``, else ``lp_round``.
+        pure round-off is slow. ``auto``: ``mip`` up to 500 territories, else ``lp_round``.
     backend : {"auto", "highspy", "pyomo"}
         How the MIP reaches HiGHS (same search): pyomo for small models, arrays for large.
     solver : SolverOptions, optional
@@ -152,6 +158,7 @@ class QuotaSetter:
         seasonality: str = "total",
         target_attainment: float | None = None,
         attainment_levels: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+        attainment_solver: str = "auto",
         fairness_weight: float = 1.0,
         n_draws: int = 1000,
         seed: int | None = 0,
@@ -179,6 +186,7 @@ class QuotaSetter:
         self.seasonality = seasonality
         self.target_attainment = target_attainment
         self.attainment_levels = attainment_levels
+        self.attainment_solver = attainment_solver
         self.fairness_weight = fairness_weight
         self.n_draws = n_draws
         self.seed = seed
@@ -235,6 +243,12 @@ class QuotaSetter:
             raise bad("fairness_weight", self.fairness_weight, "give a weight >= 0")
         if self.n_draws < 0:
             raise bad("n_draws", self.n_draws, "give 0 or more")
+        if self.attainment_solver not in ("auto", "exact", "protect-and-resolve"):
+            raise bad(
+                "attainment_solver",
+                self.attainment_solver,
+                "'auto', 'exact', 'protect-and-resolve'",
+            )
         if self.integer_method not in ("auto", "mip", "lp_round"):
             raise bad("integer_method", self.integer_method, "allowed 'auto', 'mip', 'lp_round'")
         if self.backend not in ("auto", "highspy", "pyomo"):
@@ -620,18 +634,31 @@ class QuotaSetter:
         options = self.solver or SolverOptions()
         integer = self.integer_method
         if integer == "auto":
-            integer = "mip" if (n <= _MIP_MAX_TERRITORIES or attain is not None) else "lp_round"
-        if integer == "lp_round" and attain is not None:
-            raise ConfigError(
-                "QuotaSetter integer_method='lp_round' cannot hold target_attainment: use 'mip'"
-            )
+            integer = "mip" if n <= _MIP_MAX_TERRITORIES else "lp_round"
         k = None
-        if integer == "lp_round":
+        k_star = None
+        exact_attain = attain is not None and (
+            self.attainment_solver == "exact"
+            or (
+                self.attainment_solver == "auto"
+                and len(attain.reps) * len(attain.levels) <= _EXACT_ATTAINMENT_BINARIES
+            )
+        )
+        if attain is not None and not exact_attain:
+            k, info, capped, k_star = solve_attainment_large(problem, options, integer)
+            base_metrics["attainment_solver"] = "protect-and-resolve"
+            if k is not None:
+                problem = capped
+        elif attain is not None:
+            integer = "mip"
+            base_metrics["attainment_solver"] = "exact"
+            k, info = solve_problem(problem, options, self.backend)
+        elif integer == "lp_round":
             k, info, k_star = solve_lp_round(problem, options)
-            if k is not None and k_star is not None:
-                base_metrics["max_round_off_increments"] = float(np.abs(k - k_star).max())
         else:
             k, info = solve_problem(problem, options, self.backend)
+        if k is not None and k_star is not None:
+            base_metrics["max_round_off_increments"] = float(np.abs(k - k_star).max())
         base_metrics["integer_method"] = integer
         if k is None:
             if info.status == "infeasible" and attain is not None:
@@ -663,7 +690,12 @@ class QuotaSetter:
             base_metrics,
             notes,
             t_start,
-            backend_used="highspy" if integer == "lp_round" else self._backend_name(n, attain),
+            backend_used=(
+                "highspy"
+                if integer == "lp_round"
+                or base_metrics.get("attainment_solver") == "protect-and-resolve"
+                else self._backend_name(n, attain)
+            ),
         )
 
     def _backend_name(self, n: int, attain: AttainmentSpec | None) -> str:

@@ -98,8 +98,22 @@ def test_target_attainment_share_is_met(assignment, fc_table, kw) -> None:  # ty
     assert base.metrics["expected_share_at_quota"] < 0.6
     assert res.metrics["expected_share_at_quota"] >= 0.6 - 1e-9
     assert res.metrics["roll_up"] == base.metrics["roll_up"]
+    assert res.metrics["attainment_solver"] == "exact"
     # the achievable plan pays for it in fairness
     assert res.metrics["quota_potential_cv"] > base.metrics["quota_potential_cv"]
+    # the heuristic for large plans also holds the share, at a higher fairness objective
+    heur = QuotaSetter(
+        n_draws=300,
+        target_attainment=0.6,
+        attainment_levels=(0.3, 0.6, 0.9),
+        attainment_solver="protect-and-resolve",
+    ).solve(assignment, fc_table, **kw)
+    assert heur.ok and heur.metrics["attainment_solver"] == "protect-and-resolve"
+    assert heur.metrics["expected_share_at_quota"] >= 0.6 - 1e-9
+    assert heur.metrics["roll_up"] == base.metrics["roll_up"]
+    assert heur.metrics["objective"] >= res.metrics["objective"] - 1e-9
+    a = heur.annual
+    assert (a["territory_quota"] <= a["upper_bound"]).all()
 
 
 def test_vacant_no_history_and_zero_potential(example, fc_table) -> None:  # type: ignore[no-untyped-def]
