@@ -66,3 +66,14 @@ def test_quota_command_infeasible_exits_2(tmp_path: Path, fc_table: pd.DataFrame
     conflicts = pd.read_csv(out / "conflicts.csv")
     assert conflicts.loc[0, "level"] == "company"
     assert not (out / "quotas.csv").exists()
+
+
+def test_quota_command_fits_a_forecast_when_none_given(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    rc = main(["quota", "data/example", "--out", str(out), "--draws", "100", "--period", "year"])
+    assert rc == 0
+    annual = pd.read_csv(out / "annual.csv")
+    assert annual["territory_quota"].sum() == 71_060_000
+    assert "sample paths" in (out / "notes.txt").read_text()
+    q = pd.read_csv(out / "quotas.csv")
+    assert len(q) == 40 and (q["territory_quota"] == annual["territory_quota"]).all()
