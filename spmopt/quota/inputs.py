@@ -366,6 +366,15 @@ def build_inputs(
                 column="ds",
                 fix=f"forecast the twelve months of {year} (horizon from the end of the history)",
             )
+        dup = f.duplicated(["unique_id", "ds"])
+        if dup.any():
+            raise DataError(
+                "more than one forecast row per series and month",
+                table="forecast",
+                column="ds",
+                rows=f.loc[dup, "unique_id"].unique().tolist(),
+                fix="keep one row per unique_id and ds (e.g. one level and one model)",
+            )
         uids = np.array(sorted(f["unique_id"].unique()), dtype=object)
         row = _match_ids(uids, terr)
         month_pos = {m: k for k, m in enumerate(months)}

@@ -46,10 +46,12 @@ class QuotaResult:
         company potential), ``forecast`` [currency], ``growth`` (territory quota vs last year's
         same period, NaN without history).
     annual : DataFrame
-        One row per territory (rep): ``rep_id, territory_id, region, district, role, status``
-        (active / ramping / new hire / vacant), ``potential, potential_share, last_year, forecast,
-        fair_share, territory_quota, quota, held, coverage, quota_to_potential, growth,
-        growth_vs_forecast, fair_deviation, lower_bound, upper_bound, p_attain, attainment_p50``.
+        One row per territory (rep): ``rep_id, territory_id, region, district, role, hire_date,
+        status`` (active / ramping / new hire / starts later / vacant), ``potential,
+        potential_share, last_year, forecast, fair_share, territory_quota, quota, held,
+        coverage`` (productive share of the year, seasonally weighted: vacant months 0, ramp
+        months their ramp factor), ``quota_to_potential, growth, growth_vs_forecast,
+        fair_deviation, lower_bound, upper_bound, p_attain, attainment_p50``.
     metrics : dict
         Roll-up, over-assignment (configured and realised, territory and carried), fairness
         (spread of quota/potential), achievability, counts, solver statistics.

@@ -841,7 +841,7 @@ class QuotaSetter:
                 "territory_quota": tq,
                 "quota": cq,
                 "held": hq,
-                "coverage": kappa,
+                "coverage": np.where(is_rep, (prof * cov).sum(axis=1), 0.0),
             }
         )
         with np.errstate(divide="ignore", invalid="ignore"):

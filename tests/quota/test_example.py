@@ -68,6 +68,8 @@ def test_redistribute_makes_reps_carry_the_roll_up(assignment, fc_table, kw) -> 
     assert res.metrics["carried_total"] == res.metrics["roll_up"]
     q = res.quotas[res.quotas["rep_id"] == "R035"].set_index("period")
     assert (q.loc[:"2027-02-01", "territory_quota"] == 0).all()  # hired March
+    a = res.annual.set_index("rep_id")
+    assert 0 < a.loc["R035", "coverage"] < 0.5  # productive share of the year still reported
 
 
 def test_bounds_hold_on_example(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
@@ -225,6 +227,8 @@ def test_role_weights_hunters_and_farmers(assignment, fc_table, kw) -> None:  # 
 def test_missing_forecast_months_is_a_data_error(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
     from spmopt.errors import DataError
 
+    with pytest.raises(DataError, match="more than one forecast row"):
+        QuotaSetter(n_draws=0).solve(assignment, pd.concat([fc_table, fc_table.head(3)]), **kw)
     short = fc_table[fc_table["ds"] < "2027-07-01"]
     with pytest.raises(DataError, match="misses months") as ei:
         QuotaSetter(n_draws=0).solve(assignment, short, **kw)
