@@ -284,6 +284,9 @@ def run_batch(
     if not todo_all:
         raise ConfigError("run_batch needs at least one scenario")
     st = stages or Stages()
+    if stages is None:
+        for s in todo_all:  # a typo fails the batch now, not after hours of work
+            s.check()
     store = RunStore(out) if out is not None else None
     if store is not None:
         store.register(names)

@@ -259,6 +259,41 @@ class Scenario(_Settings):
             )
         return self.model_copy(update=upd) if upd else self
 
+    def check(self) -> Scenario:
+        """Check the names the stages will be given (forecast model, quota method, comp
+        what-if keys) against what the stages accept; returns ``self``.
+
+        Raises
+        ------
+        ConfigError
+            Naming the key and the allowed values.
+        """
+        from spmopt.forecast.models import MODELS
+        from spmopt.quota.setter import METHODS
+
+        models = ["auto", *MODELS]
+        if self.forecast.model not in models:
+            raise ConfigError(
+                f"scenario {self.name!r}: key 'forecast.model' is {self.forecast.model!r}; "
+                f"allowed: {', '.join(models)}"
+            )
+        if self.quota.method not in METHODS:
+            raise ConfigError(
+                f"scenario {self.name!r}: key 'quota.method' is {self.quota.method!r}; "
+                f"allowed: {', '.join(METHODS)}"
+            )
+        if self.comp.overrides:
+            from spmopt.comp import Overrides
+
+            allowed = [k for k in Overrides.model_fields if k != "revenue_change"]
+            bad = [k for k in self.comp.overrides if k not in allowed]
+            if bad:
+                raise ConfigError(
+                    f"scenario {self.name!r}: key 'comp.overrides.{bad[0]}' is not known; "
+                    f"allowed: {', '.join(allowed)} (a revenue change is comp.revenue_shock)"
+                )
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """Plain settings (JSON/YAML-safe)."""
         return self.model_dump(mode="json")

@@ -465,6 +465,8 @@ def run(
     """
     s = _as_scenario(scenario)
     st = stages or Stages()
+    if stages is None:
+        s.check()
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[[], Any]) -> Any:

@@ -70,7 +70,7 @@ def test_batch_report_has_comparison_and_trade_off(data_dir: Path, tmp_path: Pat
     base = Scenario(name="b", data=str(data_dir), territory={"realign": False},
                     forecast={"backtest_windows": 0}, comp={"n_draws": 500})  # fmt: skip
     sweep = Scenario.grid(base, {"quota.over_assignment": [0.05, 0.2]})
-    bad = base.with_updates({"comp.overrides.bogus": 1}, name="bad")
+    bad = base.with_updates({"territory.n_territories": 5000}, name="bad")
     batch = run_batch([*sweep, bad], n_workers=0, out=tmp_path / "run", progress=False)
     assert batch.summary["status"].tolist() == ["done", "done", "failed"]
     for source, detail in ((batch, None), (tmp_path / "run", sweep[1].name)):
@@ -80,7 +80,7 @@ def test_batch_report_has_comparison_and_trade_off(data_dir: Path, tmp_path: Pat
         for s in sweep:
             assert f"<td>{s.name}</td>" in text
         assert '<tr class="fail"><td class="num">3</td><td>bad</td>' in text
-        assert "bogus" in text  # the error is shown
+        assert "territory.n_territories=5000: allowed 1 to 300" in text  # the error is shown
         assert f"Scenario in detail: {detail or sweep[0].name}" in text
         assert len(_images(text)) == 6
     with pytest.raises(ConfigError, match="not a run folder"):

@@ -156,3 +156,18 @@ def test_plan_overrides_by_path() -> None:
         set_path(plan, "roles.AE.tiers.5.rate", 1)
     with pytest.raises(ConfigError, match=r"no key 'SE'.*keys there: AE"):
         set_path(plan, "roles.SE.target_incentive", 1)
+
+
+def test_check_names_what_the_stages_accept() -> None:
+    assert Scenario().check() == Scenario()
+    with pytest.raises(ConfigError, match=r"'forecast.model' is 'arima'; allowed: auto, naive"):
+        Scenario(forecast={"model": "arima"}).check()
+    with pytest.raises(ConfigError, match=r"'quota.method' is 'fair'; allowed: potential, history"):
+        Scenario(quota={"method": "fair"}).check()
+    with pytest.raises(ConfigError, match=r"'comp.overrides.revenue_change' is not known"):
+        Scenario(comp={"overrides": {"revenue_change": -0.1}}).check()
+    assert Scenario(comp={"overrides": {"accelerator": 1.5}}).check()
+    # a batch checks every scenario before it starts
+    bad = [Scenario(name="a"), Scenario(name="b", forecast={"model": "arima"})]
+    with pytest.raises(ConfigError, match="scenario 'b'"):
+        spm.scenario.run_batch(bad, n_workers=0, progress=False)
