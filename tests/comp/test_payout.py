@@ -395,3 +395,31 @@ def test_defaults_of_gates_modifiers_and_prorated_spifs() -> None:
     # not active at all: nothing, not even the draw
     drawn = one_role(draw={"amount": 5_000.0, "months": 3})
     np.testing.assert_allclose(drawn.payout(0.0, active_share=0.0), 0.0)
+
+
+def test_example_plan_golden_payout_table() -> None:
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[2]
+    golden = pd.read_csv(Path(__file__).parent / "golden" / "example_plan_payouts.csv")
+    plan = CompPlan.from_yaml(root / "data" / "example" / "plan.yaml")
+    a = golden["attainment"].to_numpy()
+    np.testing.assert_allclose(plan.payout(a, role="AE"), golden["ae_incentive"], atol=0.01)
+    ent = plan.payout_detail(
+        {"revenue": a, "new_logos": np.ones_like(a)},
+        role="Enterprise AE",
+        churned={"revenue": np.zeros_like(a)},
+    )
+    np.testing.assert_allclose(ent["measure:revenue"], golden["ent_revenue_pay"], atol=0.01)
+    np.testing.assert_allclose(ent["measure:new_logos"], golden["ent_new_logos_pay"], atol=0.01)
+    np.testing.assert_allclose(ent["incentive"], golden["ent_incentive"], atol=0.01)
+    row = golden.set_index("attainment")
+    # Enterprise AE revenue TI = 0.8 * 120k = 96k; at 120%: 1.0 + 1.8 * 0.2 = 1.36 -> 130,560;
+    # new logos at 100%: 0.2 * 120k = 24k; SPIF 10k from 120% -> 164,560
+    assert row.loc[1.2, "ent_incentive"] == 164_560.0
+    # below 50% of the revenue quota the gate stops new-logo pay
+    assert row.loc[0.45, "ent_new_logos_pay"] == 0.0
+    # AE cap: 2.5 x 85k = 212,500 from 200% on
+    assert row.loc[3.0, "ae_incentive"] == 212_500.0
