@@ -39,7 +39,7 @@ METHODS: dict[str, dict[str, float]] = {
 _SOURCES = ("potential", "forecast", "history")
 _PERIODS = {"month": 1, "quarter": 3, "year": 12}
 _MIP_MAX_TERRITORIES = 500  # above this, "auto" rounds the LP instead of proving the MIP
-_EXACT_ATTAINMENT_BINARIES = 240  # above this, the achievability target is relaxed and fixed
+_EXACT_ATTAINMENT_BINARIES = 150  # above this, the achievability target is relaxed and fixed
 
 
 class QuotaSetter:
@@ -108,14 +108,16 @@ class QuotaSetter:
         estimated from revenue draws inside the MIP (see :mod:`spmopt.quota.model`). This adds
         one binary per rep and level; see ``attainment_solver``.
     attainment_levels : sequence of float
-        Probability levels of that estimate (finer: closer, slower).
+        Probability levels of that estimate: a rep counts at the highest level its quota is
+        certified for (finer: a closer estimate, a slower exact solve; the reported expected
+        share is always measured on the draws).
     attainment_solver : {"auto", "exact", "protect-and-resolve"}
         ``exact``: the staircase MIP as stated (proved optimal; seconds for tens of reps, it
         grows combinatorially). ``protect-and-resolve``: from the fair plan, cap
         the reps whose protection costs the least quota per unit of probability, re-solve,
         repeat until the share holds (a heuristic, seconds for 10,000 reps: the share target
         holds, no optimality bound is claimed; on the example its fairness objective is about
-        two to three times the exact one). ``auto``: exact up to 240 rep-level binaries.
+        two to three times the exact one). ``auto``: exact up to 150 rep-level binaries.
     fairness_weight : float
         Weight ``gamma`` of the total deviation against the largest deviation.
     n_draws : int
@@ -157,7 +159,7 @@ class QuotaSetter:
         ramp: int | Sequence[float] = 12,
         seasonality: str = "total",
         target_attainment: float | None = None,
-        attainment_levels: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+        attainment_levels: Sequence[float] = (0.25, 0.5, 0.75),
         attainment_solver: str = "auto",
         fairness_weight: float = 1.0,
         n_draws: int = 1000,
