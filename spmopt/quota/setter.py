@@ -39,7 +39,7 @@ METHODS: dict[str, dict[str, float]] = {
 _SOURCES = ("potential", "forecast", "history")
 _PERIODS = {"month": 1, "quarter": 3, "year": 12}
 _MIP_MAX_TERRITORIES = 500  # above this, "auto" rounds the LP instead of proving the MIP
-_EXACT_ATTAINMENT_BINARIES = 150  # above this, the achievability target is relaxed and fixed
+_EXACT_ATTAINMENT_BINARIES = 150  # above this, "auto" uses the protect-and-resolve heuristic
 
 
 class QuotaSetter:
