@@ -313,7 +313,7 @@ def generate(
                 int(cand[np.argmin(d)]),
             )
             used.add(pick)
-            district = f"{r} {'West' if rank < k / 2 else 'East'}" if k >= 4 else f"{r}"
+            district = f"{r} {'West' if rank < k / 2 else 'East'}" if k >= 4 else f"{r} District"
             rep_rows.append(
                 (
                     r,
