@@ -45,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--period", default="month", choices=("month", "quarter", "year"))
     p.add_argument("--growth-floor", type=float, default=None, help="vs last year, e.g. 0.0")
     p.add_argument("--growth-cap", type=float, default=None, help="vs last year, e.g. 0.5")
+    p.add_argument("--forecast-floor", type=float, default=None, help="vs forecast, e.g. -0.1")
+    p.add_argument("--forecast-cap", type=float, default=None, help="vs forecast, e.g. 0.3")
     p.add_argument("--potential-cap", type=float, default=None, help="share of potential, e.g. 0.6")
     p.add_argument("--relief", default="hold", choices=("hold", "redistribute"))
     p.add_argument("--ramp", type=int, default=12, help="months for a new hire to ramp (12)")
@@ -117,6 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         growth_floor=args.growth_floor,
         growth_cap=args.growth_cap,
         potential_cap=args.potential_cap,
+        forecast_floor=args.forecast_floor,
+        forecast_cap=args.forecast_cap,
         relief=args.relief,
         ramp=args.ramp,
         target_attainment=args.target_attainment,
