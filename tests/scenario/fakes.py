@@ -157,3 +157,11 @@ def fake_comp(s: Scenario, data: PlanningData, quotas: FakeQuotas, fc: ForecastS
 
 
 FAKE_STAGES = Stages(align=fake_align, forecast=fake_forecast, quota=fake_quota, comp=fake_comp)
+
+
+def set_env(key: str, value: str | None) -> None:
+    """Set (or, with None, remove) an environment variable of this process (for client.run)."""
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value

@@ -12,7 +12,7 @@ import pytest
 
 from spmopt.errors import ConfigError
 from spmopt.scenario import BatchResult, RunStore, Scenario, run, run_batch
-from tests.scenario.fakes import CALLS_DIR_ENV, FAKE_STAGES
+from tests.scenario.fakes import CALLS_DIR_ENV, FAKE_STAGES, set_env
 
 # Columns that legitimately differ between runs: wall times.
 _TIMES = ["seconds"]
@@ -123,18 +123,19 @@ def test_resume_skips_finished_scenarios(
 
 
 def test_shared_inputs_are_computed_once(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = tmp_path / "calls"
     calls.mkdir()
     monkeypatch.setenv(CALLS_DIR_ENV, str(calls))
+    client.run(set_env, CALLS_DIR_ENV, str(calls))  # the workers log calls too
     sweep = _sweep(data_dir)  # four scenarios, one alignment and one forecast
     other = sweep[0].with_updates({"territory.balance.potential": 0.08}, name="other")
-    from spmopt.scenario import local_cluster
-
-    with local_cluster(2) as c:  # started after setenv: the workers see the variable
-        batch = run_batch([*sweep, other], client=c, progress=False, stages=FAKE_STAGES,
+    try:
+        batch = run_batch([*sweep, other], client=client, progress=False, stages=FAKE_STAGES,
                           batch_size=1)  # fmt: skip
+    finally:
+        client.run(set_env, CALLS_DIR_ENV, None)
     assert (batch.summary["status"] == "done").all()
     assert len(list(calls.glob("align-*"))) == 2
     assert len(list(calls.glob("forecast-*"))) == 2
