@@ -434,8 +434,13 @@ class RevenueForecaster:
         # Spread per step from origins as late as possible: step k is scored from origins
         # t - k - step·j, so short steps are judged on nearly the full history (a model that
         # learns from more data would otherwise get intervals that are too wide).
-        per_step = self._per_step_errors(panel, chosen, order, s_mat, bottom, rec_fn, codes,
-                                         nonneg, bar)  # fmt: skip
+        # (Only for the vectorised models: the global GBM and prophet keep the full windows.)
+        cheap = not set(chosen.values()) & {"gbm", "prophet"}
+        per_step = (
+            self._per_step_errors(panel, chosen, order, s_mat, bottom, rec_fn, codes, nonneg, bar)
+            if cheap
+            else None
+        )
         cal = calibrate(
             per_step if per_step is not None else scaled_arr,
             bottom_level,
@@ -617,7 +622,7 @@ class RevenueForecaster:
 
 
 def _progress(enabled: bool, total: int, desc: str) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
 

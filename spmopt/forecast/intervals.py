@@ -97,7 +97,10 @@ def _shape(u: np.ndarray) -> np.ndarray:
     lo_p, hi_p = 1.0 / (len(u) + 1), 1 - 1.0 / (len(u) + 1)
     q = np.where(_GRID < lo_p, np.minimum(q, tails), q)
     q = np.where(_GRID > hi_p, np.maximum(q, tails), q)
-    return np.maximum.accumulate(q)
+    q = np.maximum.accumulate(q)
+    # centre on the median: yhat is the median of the predictive distribution, so intervals,
+    # samples and the point forecast tell one story (a backtest bias is reported, not baked in)
+    return q - np.interp(0.5, _GRID, q)
 
 
 def calibrate(

