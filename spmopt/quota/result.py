@@ -63,6 +63,15 @@ class QuotaResult:
         The conflicts behind ``diagnosis``, one per row.
     notes : list of str
         What was assumed or filled in (missing forecasts, vacant territories, ...).
+    method : str
+        The quota method used.
+    attainment_draws : ndarray or None, shape (n_draws, n_reps)
+        Attainment (revenue of the rep's months / carried quota) per draw, for the reps in
+        ``attainment_reps`` (those carrying a quota); None without a forecast.
+    attainment_reps : ndarray or None
+        The rep ids of the columns of ``attainment_draws``.
+    context : QuotaContext or None
+        Inputs kept for :meth:`score`, :meth:`baselines` and :meth:`compare`.
     """
 
     quotas: pd.DataFrame
@@ -74,6 +83,7 @@ class QuotaResult:
     notes: list[str] = field(default_factory=list)
     method: str = "blend"
     attainment_draws: np.ndarray | None = None
+    attainment_reps: np.ndarray | None = None
     context: QuotaContext | None = None
 
     def __repr__(self) -> str:

@@ -854,6 +854,7 @@ class QuotaSetter:
         annual["lower_bound"] = problem.lo * u
         annual["upper_bound"] = problem.hi * u
         att_draws = None
+        att_reps = None
         if active is not None:
             rep_ok = is_rep & (cq > 0)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -865,6 +866,7 @@ class QuotaSetter:
             annual["p_attain"] = pa
             annual["attainment_p50"] = p50
             att_draws = att.astype(np.float32)
+            att_reps = rep_ids[rep_ok]
         else:
             annual["p_attain"] = np.nan
             annual["attainment_p50"] = np.nan
@@ -935,6 +937,7 @@ class QuotaSetter:
             notes=notes,
             method=self.method,
             attainment_draws=att_draws,
+            attainment_reps=att_reps,
             context=ctx,
         )
 

@@ -189,6 +189,11 @@ def test_forecast_result_samples_are_used(assignment, fc_table, kw) -> None:  # 
     res = QuotaSetter(n_draws=500, seed=3).solve(assignment, fc, **kw)
     assert any("sample paths" in n for n in res.notes)
     assert res.attainment_draws is not None and res.attainment_draws.shape[0] == 500
+    assert res.attainment_reps is not None
+    assert len(res.attainment_reps) == res.attainment_draws.shape[1] == 40
+    a = res.annual.set_index("rep_id")
+    p = (res.attainment_draws >= 1.0).mean(axis=0)
+    assert np.allclose(p, a.loc[res.attainment_reps, "p_attain"].to_numpy())
     again = QuotaSetter(n_draws=500, seed=3).solve(assignment, fc, **kw)
     assert res.metrics["expected_share_at_quota"] == again.metrics["expected_share_at_quota"]
     same = QuotaSetter(n_draws=0).solve(assignment, fc_table, **kw)
