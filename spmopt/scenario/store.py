@@ -64,6 +64,7 @@ class RunStore:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._manifest = self._read_manifest()
+        self._rows: dict[str, dict[str, Any]] = {}  # summaries read or written, by name
 
     # ------------------------------------------------------------------ manifest
     @property
@@ -129,6 +130,8 @@ class RunStore:
                 json.dumps({"timings": result.timings, "notes": list(result.notes)}, indent=1),
                 encoding="utf-8",
             )
+        if len(result.summary):
+            self._rows[s.name] = result.summary.iloc[0].to_dict()
         self._manifest["scenarios"][s.name] = {
             "key": s.key(),
             "status": "done",
@@ -146,6 +149,7 @@ class RunStore:
         self, scenario: Scenario, error: str, error_type: str, *, flush: bool = True
     ) -> None:
         """Record that a scenario failed (a re-run tries it again)."""
+        self._rows.pop(scenario.name, None)
         self._manifest["scenarios"][scenario.name] = {
             "key": scenario.key(),
             "status": "failed",
@@ -170,9 +174,11 @@ class RunStore:
         for name, e in self._manifest["scenarios"].items():
             base = {"scenario": name, "status": e.get("status"), "error": e.get("error")}
             p = self.scenario_dir(name) / "summary.parquet"
-            if e.get("status") == "done" and p.exists():
-                s = pd.read_parquet(p)
-                rec = s.iloc[0].to_dict() if len(s) else {}
+            if e.get("status") == "done" and (name in self._rows or p.exists()):
+                if name not in self._rows:
+                    s = pd.read_parquet(p)
+                    self._rows[name] = s.iloc[0].to_dict() if len(s) else {}
+                rec = dict(self._rows[name])
                 rec.update(base)
                 rows.append(rec)
             else:
