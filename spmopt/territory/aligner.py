@@ -567,7 +567,9 @@ class TerritoryAligner:
             cost, move = cost_block(np.arange(ng))
             cand = np.tile(np.arange(K), (ng, 1))
         else:
-            P = int(self.candidates)
+            # start wide (3x): a narrow list of nearest territories may be unable to meet the
+            # bands, which makes the pruned dual unbounded; repricing then narrows it
+            P = min(K - 1, 3 * int(self.candidates))
             cand = np.empty((ng, P + 1), dtype=int)
             cost = np.empty((ng, P + 1))
             move = np.empty((ng, P + 1))
@@ -611,6 +613,7 @@ class TerritoryAligner:
             cap=cap[ki],
             max_move=max_move,
             full_rows=full_rows,
+            extra={"candidates": int(self.candidates)},
         )
         problems = presolve_problems(model, tolerance, "accounts", group_label)
         if problems:
@@ -635,11 +638,17 @@ class TerritoryAligner:
                 "for the elastic diagnosis: try a looser tolerance, capacity=False or a longer "
                 "time_limit, or diagnose one region with within='region'"
             )
+            if res.partial is not None:
+                diag += (
+                    f"; the assignment returned is a best effort that violates the rows by "
+                    f"{res.model.violation(res.partial):.2f} (sum of relative excesses)"
+                )
+                res = EngineResult(res.partial, res.info, res.model, res.dual)
         elif res.slot is None:
             d = diagnose(
                 res.model,
                 tolerance,
-                replace(options, time_limit=min(15.0, options.time_limit or 15)),
+                replace(options, time_limit=min(10.0, 0.5 * (options.time_limit or 20))),
             )
             diag = d.text
             res = EngineResult(d.slot, res.info, res.model, res.dual)
@@ -757,7 +766,7 @@ class TerritoryAligner:
             d = diagnose(
                 model,
                 tolerance,
-                replace(options, time_limit=min(15.0, options.time_limit or 15)),
+                replace(options, time_limit=min(10.0, 0.5 * (options.time_limit or 20))),
                 "basic units",
             )
             diag = (

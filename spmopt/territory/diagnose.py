@@ -119,7 +119,8 @@ def diagnose(
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(lp)
-    info = solve_highs(h, replace(options, mip_rel_gap=1e-3))
+    first = replace(options, time_limit=(0.5 if use_mv else 1.0) * (options.time_limit or 10.0))
+    info = solve_highs(h, replace(first, mip_rel_gap=1e-3))
     if not info.has_solution:
         return Diagnosis(
             "no assignment found even with every constraint relaxed within "
@@ -172,7 +173,10 @@ def diagnose(
         # the other way out: keep the balance bands, move more
         for q in range(m):
             h.changeColBounds(nx + q, 0.0, 0.0)
-        info2 = solve_highs(h, replace(options, mip_rel_gap=1e-3))
+        info2 = solve_highs(
+            h,
+            replace(options, mip_rel_gap=1e-3, time_limit=0.5 * (options.time_limit or 10.0)),
+        )
         if info2.has_solution:
             x2 = np.asarray(h.getSolution().col_value)
             need_mv = float(x2[nx + nt - 1])

@@ -49,6 +49,7 @@ class EngineResult:
     info: SolveInfo
     model: AlignmentModel
     dual: Dual | None = None
+    partial: np.ndarray | None = None  # best-effort slots that violate some row
 
 
 def _widen(model: AlignmentModel, better: np.ndarray) -> AlignmentModel:
@@ -259,11 +260,10 @@ def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> Engine
         if share >= 1.0:
             free_mask[:] = True
             allowed = valid.copy()
-        if incumbent is not None:
-            allowed[rows, incumbent] = True
-            free_mask |= incumbent != lp_slot
+        base = fixed if incumbent is None else incumbent
+        allowed[rows, base] = True
+        free_mask |= base != lp_slot
         free = np.nonzero(free_mask)[0]
-        base = lp_slot if incumbent is None else incumbent
         sub2 = build_submip(model, free, allowed, base)
         frac_t = 0.25 if incumbent is not None else 0.4
         info, slot = solve_submip(
@@ -354,12 +354,19 @@ def solve_model(
         model, time_limit=max(0.15 * limit, 0.5), max_iter=60 if model.dense else 20
     )
     lower = dual.bound
+    best_full = -np.inf
+    prev: tuple[AlignmentModel, Dual] | None = None
     for _ in range(6):
         if model.dense:
             break
         lower, better = full_bound(model, dual)
+        if prev is not None and lower < best_full:
+            model, dual = prev  # repricing did not help: keep the better pair
+            break
+        best_full = max(best_full, lower)
         if not (better >= 0).any() or left() < 0.6 * limit:
             break
+        prev = (model, dual)
         model = _reprice(model, dual, width)
         dual = maximise_smoothed_dual(
             model, start=dual, time_limit=max(0.06 * limit, 0.5), max_iter=40
@@ -430,7 +437,7 @@ def solve_model(
             seconds,
             "no feasible assignment found within the time limit (none proven impossible)",
         )
-        return EngineResult(None, info, model, dual)
+        return EngineResult(None, info, model, dual, partial=fixed)
 
     # 3. exact reduced MIP
     bound = lower
