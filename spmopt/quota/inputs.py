@@ -274,6 +274,8 @@ def build_inputs(
 ) -> TerritoryInputs:
     """Assemble :class:`TerritoryInputs` (see the module docstring for the sources)."""
     notes: list[str] = []
+    if reps is None:
+        notes.append("no reps table: no hire dates (no proration or ramp), regions or roles")
     assign = assignment_frame(alignment)
     terr = _territory_reps(assign, reps)
     ids = pd.Index(terr["territory_id"])
@@ -345,6 +347,10 @@ def build_inputs(
         ly_m = np.zeros((n, 12))
         terr["last_year"] = np.nan
         terr["prior_year"] = np.nan
+        notes.append(
+            "no sales given: the history share falls back to potential, no growth bounds vs "
+            "last year, baselines use potential"
+        )
     terr["has_history"] = terr["last_year"].fillna(0.0).to_numpy() > 0
 
     # forecast per territory and month
@@ -448,6 +454,11 @@ def build_inputs(
             draws = _draws_from_paths(paths, terr, months, fc, matched, year)
             notes.append(f"achievability from {n_draws:,} forecast sample paths")
         elif n_draws > 0:
+            if not (sig_lo.any() or sig_hi.any()):
+                notes.append(
+                    "the forecast table has no intervals: draws equal the point forecast, so "
+                    "P(attain) is 0 or 1"
+                )
             draws = draws_from_intervals(
                 fc, sig_lo, sig_hi, n_draws, seed, common_shock, month_correlation
             )
