@@ -12,7 +12,8 @@
    sMAPE, interval coverage at 80/95 % and seconds. spmopt's intervals are the pooled backtest
    intervals of :class:`RevenueForecaster`; prophet's row shows prophet's own 80/95 % intervals.
 
-``--quick`` runs 1,000 series for speed, 30 series per data set and leaves out the GBM.
+``--quick`` runs 1,000 series for speed, 20 series per data set and leaves out the GBM;
+``--only speed|accuracy`` runs one part.
 """
 
 from __future__ import annotations
@@ -242,12 +243,16 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes (< 60 s)")
     p.add_argument("--reps", type=int, default=None, help="rep series for the speed test")
+    p.add_argument("--only", choices=("speed", "accuracy"), default=None, help="run one part")
     args = p.parse_args(argv)
     from spmopt.forecast.ml import quiet_prophet
 
     quiet_prophet()
-    speed(args.reps or (1_000 if args.quick else 10_000), peers=not args.quick)
-    limit = 30 if args.quick else None
+    if args.only != "accuracy":
+        speed(args.reps or (1_000 if args.quick else 10_000), peers=not args.quick)
+    if args.only == "speed":
+        return
+    limit = 20 if args.quick else None
     # --quick leaves out the global GBM (tens of seconds per data set on 2 cores)
     models = tuple(m for m in MODELS if m != "gbm") if args.quick else MODELS
     for name in ("Tourism", "M1"):

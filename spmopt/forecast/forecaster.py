@@ -373,12 +373,21 @@ class RevenueForecaster:
                 )  # fmt: skip
                 base_w[mod].append(pf.values)
                 errs[mod].append(act - pf.values)
+        names = list(models)
+        if self.model == "auto" and origins and len(models) > 1:
+            # equal-weight pairs: the error of an average is the average of the errors
+            for i, a in enumerate(models):
+                for b in models[i + 1 :]:
+                    pair = f"{a}+{b}"
+                    names.append(pair)
+                    errs[pair] = [0.5 * (x + y) for x, y in zip(errs[a], errs[b])]
+                    base_w[pair] = [0.5 * (x + y) for x, y in zip(base_w[a], base_w[b])]
         sel_rows = []
         chosen: dict[str, str] = {}
         for lv in order:
             rows = level == lv
             scores = {}
-            for mod in models:
+            for mod in names:
                 if origins:
                     z = np.stack(
                         [np.abs(e[rows]) / s[rows, None] for e, s in zip(errs[mod], scale_w)]
@@ -406,7 +415,7 @@ class RevenueForecaster:
         # error sample of the selected base forecasts, for MinT: rows = (window, step)
         if origins:
             e_sel = np.stack(
-                [assemble({k: errs[k][w] for k in models}) for w in range(len(origins))]
+                [assemble({k: errs[k][w] for k in names}) for w in range(len(origins))]
             )
             err_rows = np.nan_to_num(e_sel.transpose(0, 2, 1).reshape(-1, m))
         else:
@@ -415,7 +424,7 @@ class RevenueForecaster:
         # ---- reconciled backtest errors, scaled, pooled per level
         scaled: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
         for w, _o in enumerate(origins):
-            base = assemble({k: base_w[k][w] for k in models})
+            base = assemble({k: base_w[k][w] for k in names})
             rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
             z = (actual_w[w] - rec) / scale_w[w][:, None]
             for lv in order:
@@ -435,7 +444,7 @@ class RevenueForecaster:
         # t - k - step·j, so short steps are judged on nearly the full history (a model that
         # learns from more data would otherwise get intervals that are too wide).
         # (Only for the vectorised models: the global GBM and prophet keep the full windows.)
-        cheap = not set(chosen.values()) & {"gbm", "prophet"}
+        cheap = not _components(chosen) & {"gbm", "prophet"}
         per_step = (
             self._per_step_errors(panel, chosen, order, s_mat, bottom, rec_fn, codes, nonneg, bar)
             if cheap
@@ -449,17 +458,29 @@ class RevenueForecaster:
             full_windows=scaled_arr,
         )
         # ---- final base forecasts on the whole history
-        per_model: dict[str, np.ndarray] = {}
+        parts = {
+            mod: forecast_panel(
+                panel.y,
+                panel.start,
+                h,
+                mod,
+                season=self.season,
+                ds=panel.ds,
+                level_code=codes,
+                seed=self.seed,
+            )
+            for mod in sorted(_components(chosen))
+        }
+        per_model = _combine({k: v.values for k, v in parts.items()}, chosen)
         used = np.empty(m, dtype=object)
-        for mod in sorted(set(chosen.values())):
-            pf = forecast_panel(
-                panel.y, panel.start, h, mod, season=self.season, ds=panel.ds,
-                level_code=codes, seed=self.seed,
-            )  # fmt: skip
-            per_model[mod] = pf.values
-            for lv in order:
-                if chosen[lv] == mod:
-                    used[level == lv] = pf.used[level == lv]
+        for lv in order:
+            rows = level == lv
+            name = chosen[lv]
+            used[rows] = name
+            for comp in name.split("+"):
+                label = parts[comp].used[rows]
+                fell = np.array([("short" in str(u)) or u == "zero" for u in label], dtype=bool)
+                used[np.flatnonzero(rows)[fell]] = label[fell]
         base = assemble(per_model)
         rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
         short = [u for u in used if "short" in str(u)]
@@ -526,7 +547,7 @@ class RevenueForecaster:
             bar.update(1)
             steps = np.array([k for oo, k in pairs if oo == o]) - 1
             ytr, st = _train(panel, o)
-            per_model = {
+            single = {
                 mod: forecast_panel(
                     ytr,
                     st,
@@ -537,8 +558,9 @@ class RevenueForecaster:
                     level_code=codes,
                     seed=self.seed,
                 ).values
-                for mod in set(chosen.values())
+                for mod in _components(chosen)
             }
+            per_model = _combine(single, chosen)
             base = np.zeros((m, h))
             for lv in order:
                 base[level == lv] = per_model[chosen[lv]][level == lv]
@@ -619,6 +641,19 @@ class RevenueForecaster:
             notes=self.notes_,
             _state=state,
         )
+
+
+def _components(chosen: dict[str, str]) -> set[str]:
+    """Single models behind the chosen names (``a+b`` is the average of a and b)."""
+    return {part for name in chosen.values() for part in name.split("+")}
+
+
+def _combine(single: dict[str, np.ndarray], chosen: dict[str, str]) -> dict[str, np.ndarray]:
+    out = dict(single)
+    for name in set(chosen.values()):
+        if "+" in name:
+            out[name] = np.mean([single[p] for p in name.split("+")], axis=0)
+    return out
 
 
 def _progress(enabled: bool, total: int, desc: str) -> Any:
