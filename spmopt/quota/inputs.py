@@ -383,7 +383,6 @@ def build_inputs(
             )
         uids = np.array(sorted(f["unique_id"].unique()), dtype=object)
         row = _match_ids(uids, terr)
-        month_pos = {m: k for k, m in enumerate(months)}
 
         def pivot(col: str) -> np.ndarray:
             g = f.pivot_table(index="unique_id", columns="ds", values=col, aggfunc="sum")
@@ -412,7 +411,6 @@ def build_inputs(
         fc[ok] = yh[row[ok]]
         sig_lo[ok] = lo[row[ok]]
         sig_hi[ok] = hi[row[ok]]
-        del month_pos
         matched = ok
         if not matched.any():
             raise DataError(
@@ -451,7 +449,7 @@ def build_inputs(
         samples = getattr(forecast, "samples", None)
         if callable(samples) and n_draws > 0:
             paths = samples(n_draws, seed=seed, level="rep")
-            draws = _draws_from_paths(paths, terr, months, fc, matched, year)
+            draws = _draws_from_paths(paths, terr, months, fc, year)
             notes.append(f"achievability from {n_draws:,} forecast sample paths")
         elif n_draws > 0:
             if not (sig_lo.any() or sig_hi.any()):
@@ -490,7 +488,6 @@ def _draws_from_paths(
     terr: pd.DataFrame,
     months: pd.DatetimeIndex,
     fc: np.ndarray,
-    matched: np.ndarray,
     year: int,
 ) -> np.ndarray:
     """Territory x month draws from duck-typed ``SamplePaths`` (unique_id, ds, values)."""
@@ -517,5 +514,4 @@ def _draws_from_paths(
         base = vals[:, row[have], :].sum(axis=1) if have.any() else np.ones((n_draws, 12))
         mean = np.maximum(base.mean(axis=0), 1e-9)
         out[:, miss, :] = (base / mean)[:, None, :] * fc[miss][None]
-    del matched
     return np.clip(out, 0.0, None)

@@ -42,7 +42,6 @@ as the bound.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -324,15 +323,6 @@ def solve_problem(
     return k, info
 
 
-def quantile_caps(
-    active_draws: np.ndarray, kappa_ok: np.ndarray, levels: np.ndarray, increment: float
-) -> np.ndarray:
-    """Revenue quantiles at ``1 - level`` per rep, in increments (``(n_reps, L)``)."""
-    q = np.quantile(active_draws, 1.0 - np.asarray(levels), axis=0).T / increment
-    del kappa_ok
-    return np.asarray(q, float)
-
-
 def ceil_inc(x: np.ndarray, u: float) -> np.ndarray:
     """Smallest whole number of increments at or above ``x``."""
     out = np.ceil(np.asarray(x, float) / u - 1e-9)
@@ -343,9 +333,6 @@ def floor_inc(x: np.ndarray, u: float) -> np.ndarray:
     """Largest whole number of increments at or below ``x``."""
     out = np.floor(np.asarray(x, float) / u + 1e-9)
     return np.where(np.isfinite(out), out, float(2**60)).astype(np.int64)
-
-
-_ = math
 
 
 def solve_lp_round(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,4 +59,3 @@ def blend(assignment: pd.DataFrame, fc_table: pd.DataFrame, kw: dict[str, object
 
 
 __all__ = ["forecast_table"]
-_ = np
