@@ -30,8 +30,10 @@ nonincreasing in ``l``; ``x_i0 = kappa_i U_i``), in the incremental (staircase) 
 
 so switching on ``y_i1..y_il`` caps the carried quota at ``x_il`` (``y_il`` is fixed to 0 when
 even ``L_i`` is above ``x_il``). The left side of the last row is a lower bound on the expected
-number of reps at or above quota; the staircase form is the convex hull of each rep's steps,
-much tighter than big-M rows.
+number of reps at or above quota. The staircase needs no big-M constant, but the search still
+grows combinatorially with reps x levels: :func:`solve_attainment_large` is the heuristic used
+for large plans (cap the reps whose protection costs the least quota per unit of probability,
+re-solve, repeat).
 
 Large models (:func:`solve_lp_round`): proving the integer optimum of what is mostly round-off
 is slow for thousands of territories, so the LP relaxation (same rows, ``k`` continuous) is
@@ -52,7 +54,16 @@ from spmopt.quota.mip import Backend, LinearMip, solve_mip
 from spmopt.quota.split import apportion
 from spmopt.solver import SolveInfo, SolverOptions
 
-__all__ = ["AttainmentSpec", "Group", "QuotaProblem", "diagnose", "solve_problem"]
+__all__ = [
+    "AttainmentSpec",
+    "Group",
+    "QuotaProblem",
+    "build_mip",
+    "diagnose",
+    "solve_attainment_large",
+    "solve_lp_round",
+    "solve_problem",
+]
 
 
 @dataclass(frozen=True)
