@@ -37,7 +37,7 @@ from spmopt.solver import SolveInfo, SolverOptions, relative_gap
 from spmopt.territory.checks import presolve_problems
 from spmopt.territory.diagnose import diagnose
 from spmopt.territory.engine import EngineResult, solve_model
-from spmopt.territory.metrics import COUNT_ATTRS, attribute_values, evaluate
+from spmopt.territory.metrics import attribute_values, evaluate
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.result import AlignmentResult
 
@@ -560,6 +560,7 @@ class TerritoryAligner:
                 options,
                 tolerance,
                 group_label,
+                float(basis[ai].sum()),
             )
         ng = ai.size
         full_rows = None
@@ -591,13 +592,12 @@ class TerritoryAligner:
                 return cost_block(np.arange(i0, i1))
 
         cand = np.where(np.isfinite(cost), cand, -1)
+        # the cap is a share of the group's whole disruption basis (as disruption_share reports)
         max_move = (
-            float(self.max_disruption) * float(basis[ai][g_cur >= 0].sum() + 0.0)
+            float(self.max_disruption) * float(basis[ai].sum())
             if self.max_disruption is not None
             else None
         )
-        if max_move is not None:
-            max_move = float(self.max_disruption or 0.0) * float(basis[ai].sum())
         model = AlignmentModel(
             ids=acc["account_id"].astype(str).to_numpy()[ai],
             territories=rp["territory_id"].astype(str).to_numpy()[ki],
@@ -673,6 +673,7 @@ class TerritoryAligner:
         options,
         tolerance,
         group_label,
+        basis_total,
     ):  # type: ignore[no-untyped-def]
         from spmopt.territory.contiguity import solve_contiguous
 
@@ -749,7 +750,7 @@ class TerritoryAligner:
             load=lu,
             cap=cap[ki],
             max_move=(
-                float(self.max_disruption) * float(move.max(axis=1).sum())
+                float(self.max_disruption) * basis_total
                 if self.max_disruption is not None
                 else None
             ),
@@ -843,8 +844,9 @@ class TerritoryAligner:
         m["method"] = (
             self.method
             if self.method != "auto"
-            else ("contiguity cuts" if self.contiguity else "lagrangian+mip")
+            else ("contiguity cuts" if self.contiguity else "lp/lagrangian bound + mip")
         )
+        m["algorithm"] = "; ".join(dict.fromkeys(methods))
         m["groups"] = len(infos)
         if "current_territory" in acc.columns:
             try:
@@ -911,6 +913,3 @@ class TerritoryAligner:
                 t[ki] = v[ai].sum() * s / s.sum()
             out[attr] = t
         return out
-
-
-_ = COUNT_ATTRS

@@ -136,7 +136,7 @@ def solve_contiguous(
             model,
         )
     obj = model.objective(slot)
-    bound = obj if bound is None else min(max(bound, 0.0 if obj >= 0 else bound), obj)
+    bound = obj if bound is None else min(bound, obj)
     gap = relative_gap(obj, bound)
     status_s = (
         info.status

@@ -83,5 +83,5 @@ class AlignmentResult:
         return self.assignment.copy()
 
     def moves(self) -> pd.DataFrame:
-        """Accounts that change territory: ``account_id, from_territory, to_territory``, ...."""
+        """The rows of :attr:`assignment` whose account changes territory."""
         return self.assignment[self.assignment["moved"]].copy()
