@@ -160,20 +160,33 @@ class ForecastResult:
         rng = np.random.default_rng(st.seed if seed is None else seed)
         cal = self.calibration
         b = st.bottom
-        zdraw = gaussian_copula_draws(rng, n, len(b), cal.corr_time, cal.rho)
-        q = normal_to_errors(zdraw, cal.shape[st.bottom_level])  # standardised errors
-        e = q * cal.spread[st.bottom_level][None, None, :]
-        paths = st.yhat[b][None] + st.scale[b][None, :, None] * e
-        if st.nonnegative:
-            paths = np.maximum(paths, 0.0)
         rows = np.flatnonzero(st.level == level)
         ds = pd.DatetimeIndex(pd.unique(self.frame["ds"]))
-        if np.array_equal(rows, b):
-            values = paths
-        else:
-            d, nb, hh = paths.shape
-            flat = paths.transpose(1, 0, 2).reshape(nb, d * hh)
-            values = np.asarray(st.s[rows] @ flat).reshape(len(rows), d, hh).transpose(1, 0, 2)
+        h = len(ds)
+        same = np.array_equal(rows, b)
+        sub = None if same else st.s[rows]
+        spread = cal.spread[st.bottom_level][None, None, :]
+        mean = st.yhat[b][None]
+        scale = st.scale[b][None, :, None]
+        values = np.empty((n, len(rows), h))
+        # draws in chunks of about 4 million numbers: memory stays near the size of the output
+        chunk = max(1, 4_000_000 // max(len(b) * h, 1))
+        for a in range(0, n, chunk):
+            k = min(chunk, n - a)
+            z = gaussian_copula_draws(rng, k, len(b), cal.corr_time, cal.rho)
+            paths = normal_to_errors(z, cal.shape[st.bottom_level])  # standardised errors
+            paths *= spread
+            paths *= scale
+            paths += mean
+            if st.nonnegative:
+                np.maximum(paths, 0.0, out=paths)
+            if sub is None:
+                values[a : a + k] = paths
+            else:
+                flat = paths.transpose(1, 0, 2).reshape(len(b), k * h)
+                values[a : a + k] = (
+                    np.asarray(sub @ flat).reshape(len(rows), k, h).transpose(1, 0, 2)
+                )
         return SamplePaths(st.ids[rows].astype(str), ds, values, level)
 
     def annual(

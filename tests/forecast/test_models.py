@@ -85,3 +85,17 @@ def test_gbm_learns_a_shared_seasonal_shape() -> None:
     err_gbm = np.abs(f - truth).mean(axis=1) / scale
     err_naive = np.abs(st.naive(y[:, :48], 12) - truth).mean(axis=1) / scale
     assert np.median(err_gbm) < 0.5 * np.median(err_naive)
+
+
+def test_prophet_runs_quietly_and_returns_its_intervals(capfd: pytest.CaptureFixture[str]) -> None:
+    from spmopt.forecast import ml
+
+    y = pure_seasonal(3) * np.linspace(1.0, 1.2, 36)[None, :]
+    ds = pd.date_range("2022-01-01", periods=36, freq="MS")
+    f, lo, hi = ml.prophet(y, 6, ds=ds, interval_width=0.8)
+    assert f.shape == (1, 6) and lo is not None and hi is not None
+    assert (lo <= f).all() and (f <= hi).all()
+    truth = 1000 * PATTERN[:6] * 1.2
+    assert np.abs(f[0] / truth - 1).max() < 0.15
+    out, err = capfd.readouterr()
+    assert "cmdstanpy" not in out + err and "INFO" not in out + err
