@@ -92,9 +92,11 @@ def test_prophet_runs_quietly_and_returns_its_intervals(capfd: pytest.CaptureFix
 
     y = pure_seasonal(3) * np.linspace(1.0, 1.2, 36)[None, :]
     ds = pd.date_range("2022-01-01", periods=36, freq="MS")
-    f, lo, hi = ml.prophet(y, 6, ds=ds, interval_width=0.8)
-    assert f.shape == (1, 6) and lo is not None and hi is not None
-    assert (lo <= f).all() and (f <= hi).all()
+    f, bounds = ml.prophet(y, 6, ds=ds, interval_widths=(0.8, 0.95))
+    lo, hi = bounds[0.8]
+    lo95, hi95 = bounds[0.95]
+    assert f.shape == (1, 6)
+    assert (lo95 <= lo).all() and (lo <= f).all() and (f <= hi).all() and (hi <= hi95).all()
     truth = 1000 * PATTERN[:6] * 1.2
     assert np.abs(f[0] / truth - 1).max() < 0.15
     out, err = capfd.readouterr()
