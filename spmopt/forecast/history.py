@@ -98,6 +98,7 @@ def build_history(
         and month over the full range of ``sales`` (months without sales are 0). ``parent`` is the
         ``unique_id`` of the series one level up (missing at the top); ``y`` is currency/month.
         Every rep in ``reps`` appears, including reps with no accounts (an all-zero series).
+        Sales of accounts that the assignment leaves out are not counted.
     """
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not levels:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 import spmopt as spm
 from spmopt.forecast import ForecastResult, RevenueForecaster
@@ -230,3 +232,51 @@ def test_bad_tables() -> None:
         RevenueForecaster().fit(h)
     with pytest.raises(spm.DataError):
         RevenueForecaster().fit("history.csv")  # type: ignore[arg-type]
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    n_reps=hst.integers(2, 9),
+    n_regions=hst.integers(1, 3),
+    months=hst.integers(14, 40),
+    method=hst.sampled_from(["mint_shrink", "mint_wls", "bottom_up", "top_down"]),
+    seed=hst.integers(0, 1000),
+)
+def test_property_forecasts_and_samples_are_coherent(
+    n_reps: int, n_regions: int, months: int, method: str, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    reps = pd.DataFrame(
+        {
+            "rep_id": [f"R{i}" for i in range(n_reps)],
+            "region": [f"G{i % n_regions}" for i in range(n_reps)],
+            "district": [f"D{i % (n_regions + 1)}-{i % n_regions}" for i in range(n_reps)],
+        }
+    )
+    accounts = [f"A{i}" for i in range(3 * n_reps)]
+    ds = pd.date_range("2023-01-01", periods=months, freq="MS")
+    sales = pd.DataFrame(
+        {
+            "account_id": np.repeat(accounts, months),
+            "period": np.tile(ds, len(accounts)),
+            "revenue": rng.gamma(1.5, 400, len(accounts) * months).round(),
+        }
+    )
+    asg = pd.DataFrame(
+        {"account_id": accounts, "rep_id": rng.choice(reps["rep_id"], len(accounts))}
+    )
+    hist = spm.forecast.build_history(sales, asg, reps)
+    r = RevenueForecaster(horizon=6, reconcile=method).fit(hist).predict()
+    f = r.frame
+    by = f.groupby(["level", "ds"])["yhat"].sum().unstack("level")
+    for lv in ("rep", "district", "region"):
+        np.testing.assert_allclose(by[lv], by["total"], rtol=1e-9, atol=1e-6)
+    parents = hist.drop_duplicates("unique_id").set_index("unique_id")["parent"]
+    g = f.assign(parent=f["unique_id"].map(parents))
+    child = g[g.parent.notna()].groupby(["parent", "ds"])["yhat"].sum()
+    own = g.set_index(["unique_id", "ds"])["yhat"].reindex(child.index)
+    np.testing.assert_allclose(child.to_numpy(), own.to_numpy(), rtol=1e-9, atol=1e-6)
+    reps_paths = r.samples(50, seed=seed, level="rep").values.sum(axis=1)
+    total_paths = r.samples(50, seed=seed, level="total").values[:, 0, :]
+    np.testing.assert_allclose(reps_paths, total_paths, rtol=1e-9, atol=1e-6)
+    assert (f["yhat"] >= 0).all()
