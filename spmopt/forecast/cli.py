@@ -15,8 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "forecast",
         help="forecast revenue per rep, district, region and total, with a backtest",
         description="Fit the revenue forecaster on a planning data folder (current alignment) "
-        "and write forecast.csv (reconciled forecasts with intervals), backtest.csv (accuracy "
-        "by model and level), history.csv and notes.txt to --out, each atomically.",
+        "and write forecast.csv (reconciled monthly forecasts with intervals), "
+        "forecast_annual.csv (totals over the horizon per series, intervals from sample paths), "
+        "backtest.csv (accuracy by model and level), history.csv and notes.txt to --out, each "
+        "atomically.",
     )
     p.add_argument("path", type=Path, help="planning data folder (accounts, reps, sales)")
     p.add_argument("--horizon", type=int, default=12, help="months to forecast (default 12)")
@@ -64,6 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_frame(result.frame, out / "forecast.csv")
     atomic_write_frame(history, out / "history.csv")
+    annual = pd.concat([result.annual(lv, seed=args.seed) for lv in result.levels])
+    atomic_write_frame(annual, out / "forecast_annual.csv")
     notes = list(result.notes)
     if args.windows > 0:
         try:

@@ -85,6 +85,8 @@ def test_cli_writes_forecast_and_backtest(
     b = pd.read_csv(out / "backtest.csv")
     assert {"auto", "snaive"} <= set(b["model"])
     assert (out / "notes.txt").exists() and (out / "history.csv").exists()
+    annual = pd.read_csv(out / "forecast_annual.csv")
+    assert len(annual) == 53 and (annual["yhat_lo_80"] <= annual["yhat_hi_80"]).all()
     assert not list(out.glob(".*.tmp"))
     assert (
         main(["forecast", str(root / "data" / "example"), "--horizon", "0", "--out", str(out)]) == 2
