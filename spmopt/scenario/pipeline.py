@@ -301,7 +301,7 @@ def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: Fore
     if oa is not None:
         kwargs["over_assignment"] = oa
     setter = QuotaSetter(**kwargs)
-    return setter.solve(
+    result = setter.solve(
         alignment,
         fc.forecast,
         accounts=data.accounts,
@@ -309,6 +309,7 @@ def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: Fore
         sales=data.sales,
         targets=data.targets,
     )
+    return result.raise_if_infeasible()
 
 
 def comp_stage(scenario: Scenario, data: PlanningData, quotas: Any, fc: ForecastStage) -> Any:
@@ -502,9 +503,32 @@ def run(
         history=fc.history,
     )
     row = timed("summary", lambda: st.summarise(partial))
+    notes = [*notes, *_stage_notes(partial)]
+    partial = dataclasses.replace(partial, notes=tuple(notes))
     row["seconds"] = round(sum(timings.values()), 3)
     summary = pd.DataFrame([{"scenario": s.name, "key": s.key(), **row}])
     return dataclasses.replace(partial, summary=summary)
+
+
+def _stage_notes(result: ScenarioResult) -> list[str]:
+    """What the stages said about their own results (fallbacks, diagnoses, assumptions)."""
+    out: list[str] = []
+    for label, obj in (
+        ("territories", result.alignment),
+        ("forecast", result.forecast),
+        ("quotas", result.quotas),
+    ):
+        for n in getattr(obj, "notes", None) or ():
+            out.append(f"{label}: {n}")
+        diag = getattr(obj, "diagnosis", None)
+        if diag:
+            out.append(f"{label}: {diag}")
+    assumptions = getattr(result.cost, "assumptions", None)
+    if isinstance(assumptions, Mapping):
+        for k in ("attainment", "quota_source", "common_shock"):
+            if k in assumptions:
+                out.append(f"comp cost: {k.replace('_', ' ')}: {assumptions[k]}")
+    return out
 
 
 def _as_scenario(scenario: Scenario | str | Path | Mapping[str, Any]) -> Scenario:
