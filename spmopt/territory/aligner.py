@@ -570,7 +570,7 @@ class TerritoryAligner:
         else:
             # start wide (3x): a narrow list of nearest territories may be unable to meet the
             # bands, which makes the pruned dual unbounded; repricing then narrows it
-            P = min(K - 1, 3 * int(self.candidates))
+            P = min(K - 1, int(self.candidates))
             cand = np.empty((ng, P + 1), dtype=int)
             cost = np.empty((ng, P + 1))
             move = np.empty((ng, P + 1))

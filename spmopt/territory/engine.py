@@ -28,6 +28,7 @@ from spmopt.territory.heuristics import repair
 from spmopt.territory.highs_model import build_submip, solve_submip
 from spmopt.territory.lagrangian import (
     Dual,
+    dual_value,
     full_bound,
     maximise_dual,
     maximise_smoothed_dual,
@@ -110,6 +111,107 @@ def _reprice(model: AlignmentModel, dual: Dual, width: int, block: int = 4096) -
     return replace(model, cand=cand, cost=cost, move=move)
 
 
+def aggregate_start(
+    model: AlignmentModel, options: SolverOptions, groups_per_territory: int = 12
+) -> tuple[Dual, np.ndarray] | None:
+    """Multipliers and a near-feasible assignment from the LP of an aggregated model.
+
+    Items with the same three cheapest territories (in cost order) lie in the same small region;
+    each such group becomes one item carrying the sums of its members' costs over every
+    territory, attributes, workload and disruption weights. The aggregated LP is a restriction
+    of the full LP, small enough for HiGHS, and its row duals are good starting multipliers for
+    the full Lagrangian dual (the bound itself is always evaluated on the full model).
+    """
+    if model.full_rows is None:
+        return None
+    n, K, m = model.n, model.K, model.m
+    c = np.where(model.valid(), model.cost, np.inf)
+    order = np.argsort(c, axis=1)[:, :3]
+    key3 = model.cand[np.arange(n)[:, None], order]
+    _, gid = np.unique(key3, axis=0, return_inverse=True)
+    gid = gid.ravel()
+    G = int(gid.max()) + 1
+    if G > groups_per_territory * K * 4:
+        # too many groups: merge by the two cheapest territories only
+        _, gid = np.unique(key3[:, :2], axis=0, return_inverse=True)
+        gid = gid.ravel()
+        G = int(gid.max()) + 1
+    cost = np.zeros((G, K))
+    move = np.zeros((G, K))
+    for i0 in range(0, n, 4096):
+        i1 = min(n, i0 + 4096)
+        cb, mb = model.full_rows(i0, i1)
+        np.add.at(cost, gid[i0:i1], cb)
+        np.add.at(move, gid[i0:i1], mb)
+    W = np.zeros((G, m))
+    np.add.at(W, gid, model.W)
+    load = np.bincount(gid, weights=model.load, minlength=G)
+    agg = AlignmentModel(
+        ids=np.arange(G).astype(str),
+        territories=model.territories,
+        cand=np.where(np.isfinite(cost), np.arange(K)[None, :], -1),
+        cost=cost,
+        move=move,
+        W=W,
+        attrs=model.attrs,
+        target=model.target,
+        lo=model.lo,
+        hi=model.hi,
+        load=load,
+        cap=model.cap,
+        max_move=model.max_move,
+    )
+    sub = build_submip(agg, np.arange(G), agg.valid(), np.zeros(G, dtype=int), integer=False)
+    info = solve_highs(sub.h, replace(options, time_limit=max((options.time_limit or 60) * 0.2, 1)))
+    if info.status != "optimal":
+        return None
+    sol = sub.h.getSolution()  # type: ignore[attr-defined]
+    y = np.asarray(sol.row_dual)
+    x = np.zeros((G, K))
+    x[sub.col_item, agg.cand[sub.col_item, sub.col_slot]] = np.asarray(sol.col_value)
+    # members of a group follow its LP territories, split in proportion to the LP shares
+    terr = np.empty(n, dtype=int)
+    order = np.argsort(gid, kind="stable")
+    starts = np.searchsorted(gid[order], np.arange(G))
+    ends = np.append(starts[1:], n)
+    for g in range(G):
+        members = order[starts[g] : ends[g]]
+        if members.size == 0:
+            continue
+        ks = np.nonzero(x[g] > 1e-9)[0]
+        if ks.size <= 1:
+            terr[members] = ks[0] if ks.size else int(np.argmax(x[g]))
+            continue
+        share = np.cumsum(x[g, ks]) / x[g, ks].sum()
+        pos = (np.arange(members.size) + 0.5) / members.size
+        terr[members] = ks[np.searchsorted(share, pos).clip(max=ks.size - 1)]
+    mu = -y[G : G + K * m].reshape(K, m)
+    j = G + K * m
+    gam = np.zeros(K)
+    if agg.has_cap:
+        gam = np.maximum(-y[j : j + K], 0.0)
+        j += K
+    nu = max(-float(y[j]), 0.0) if model.max_move is not None else 0.0
+    gval, slot, _ = dual_value(model, mu, gam, nu)
+    return Dual(mu, gam, nu, gval, slot), terr
+
+
+def _include(model: AlignmentModel, terr: np.ndarray) -> AlignmentModel:
+    """Make ``terr`` (a territory per item) a candidate of every item (replacing the last slot)."""
+    assert model.full_rows is not None
+    miss = np.nonzero(model.slot_of(terr) < 0)[0]
+    if miss.size == 0:
+        return model
+    cand, cost, move = model.cand.copy(), model.cost.copy(), model.move.copy()
+    for i0 in range(0, miss.size, 4096):
+        rows = miss[i0 : i0 + 4096]
+        for i in rows:
+            c, mv = model.full_rows(int(i), int(i) + 1)
+            k = int(terr[i])
+            cand[i, -1], cost[i, -1], move[i, -1] = k, c[0, k], mv[0, k]
+    return replace(model, cand=cand, cost=cost, move=move)
+
+
 def _free_set(
     r: np.ndarray, frac: float, min_items: int, keep: np.ndarray | None, max_items: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -153,6 +255,14 @@ def territory_neighbours(model: AlignmentModel, size: int) -> list[np.ndarray]:
     co = np.zeros((K, K))
     np.add.at(co, (k1[ok], k2[ok]), 1.0)
     co = co + co.T
+    # weaker ties: how many items of k have l among their candidates at all
+    k0 = model.cand[np.arange(model.n), np.argmin(c, axis=1)]
+    kk = np.repeat(k0, model.cand.shape[1])
+    ll = model.cand.ravel()
+    okc = (ll >= 0) & (kk >= 0) & (ll != kk)
+    A = np.zeros((K, K))
+    np.add.at(A, (kk[okc], ll[okc]), 1.0)
+    co = co + 1e-3 * (A + A.T)
     out = []
     for k in range(K):
         order = [j for j in np.argsort(-co[k]) if j != k and co[k, j] > 0][: size - 1]
@@ -209,6 +319,62 @@ def improve_by_neighbourhoods(
         if not gained:
             break
     return best
+
+
+def repair_by_neighbourhoods(
+    model: AlignmentModel, slot: np.ndarray, options: SolverOptions, seconds: float
+) -> np.ndarray:
+    """Fix violated territories one neighbourhood at a time with small MIPs.
+
+    For the most violated territory, its items and those of its nearest territories (by shared
+    cheap choices) may move among those territories, with their rows enforced and every other
+    row left as it is; the group grows when that is infeasible.
+    """
+    t0 = time.perf_counter()
+    slot = slot.copy()
+    rows = np.arange(model.n)
+    sizes = [6, 12, 24, 48]
+    neigh = {s: territory_neighbours(model, min(s, model.K)) for s in sizes[:1]}
+    while time.perf_counter() - t0 < seconds:
+        terr = model.territory_of(slot)
+        L = model.loads(slot)
+        scale = np.maximum(np.abs(model.target), 1e-12)
+        v = ((np.maximum(L - model.hi, 0) + np.maximum(model.lo - L, 0)) / scale).sum(axis=1)
+        if model.has_cap:
+            wl = np.bincount(terr, weights=model.load, minlength=model.K)
+            v += np.maximum(wl - model.cap, 0) / np.maximum(
+                np.where(np.isfinite(model.cap), model.cap, 1), 1e-12
+            )
+        if v.max() <= 1e-9:
+            break
+        k = int(np.argmax(v))
+        fixed_one = False
+        for size in sizes:
+            if size not in neigh:
+                neigh[size] = territory_neighbours(model, min(size, model.K))
+            group = neigh[size][k]
+            active = np.zeros(model.K, dtype=bool)
+            active[group] = True
+            free = np.nonzero(active[terr])[0]
+            allowed = np.zeros(model.cand.shape, dtype=bool)
+            allowed[free] = active[model.cand[free].clip(min=0)] & (model.cand[free] >= 0)
+            allowed[rows, slot] = True
+            sub = build_submip(model, free, allowed, slot, active=active)
+            left = seconds - (time.perf_counter() - t0)
+            if left <= 0.1:
+                break
+            _info, new = solve_submip(
+                sub, replace(options, time_limit=min(left, 3.0), mip_rel_gap=1e-2)
+            )
+            if new is not None:
+                slot = new
+                fixed_one = True
+                break
+            if size >= model.K:
+                break
+        if not fixed_one:
+            break
+    return slot
 
 
 def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> EngineResult | None:
@@ -350,13 +516,20 @@ def solve_model(
             return res
     # 1. bound (with column generation on pruned models)
     width = int(model.cand.shape[1]) - 1
-    dual = maximise_smoothed_dual(
-        model, time_limit=max(0.15 * limit, 0.5), max_iter=60 if model.dense else 20
-    )
-    lower = dual.bound
+    start_slot: np.ndarray | None = None
     best_full = -np.inf
+    agg = None if model.dense else aggregate_start(model, options)
+    start: Dual | None = None
+    if agg is not None:
+        start, terr0 = agg
+        best_full, _ = full_bound(model, start)
+        model = _include(_reprice(model, start, width), terr0)
+        start_slot = model.slot_of(terr0)
+    dual = maximise_smoothed_dual(
+        model, start=start, time_limit=max(0.15 * limit, 0.5), max_iter=60 if model.dense else 30
+    )
     prev: tuple[AlignmentModel, Dual] | None = None
-    for _ in range(6):
+    for _ in range(4):
         if model.dense:
             break
         lower, better = full_bound(model, dual)
@@ -367,19 +540,32 @@ def solve_model(
         if not (better >= 0).any() or left() < 0.6 * limit:
             break
         prev = (model, dual)
-        model = _reprice(model, dual, width)
+        model = (
+            _include(_reprice(model, dual, width), model.territory_of(start_slot))
+            if (start_slot is not None)
+            else _reprice(model, dual, width)
+        )
         dual = maximise_smoothed_dual(
             model, start=dual, time_limit=max(0.06 * limit, 0.5), max_iter=40
         )
+    if start_slot is not None:
+        start_slot = model.slot_of(terr0)
     dual = maximise_dual(model, start=dual, time_limit=max(0.04 * limit, 0.5), max_iter=150)
     lower = dual.bound
     if not model.dense:
         lower, _ = full_bound(model, dual)
+        lower = max(lower, best_full)  # every full-model dual value is a valid bound
 
     rows = np.arange(model.n)
     incumbent: np.ndarray | None = None
     upper = np.inf
-    fixed = repair(model, dual.slot, seconds=max(0.15 * left(), 0.2))
+    fixed = repair(model, dual.slot, seconds=max(0.1 * left(), 0.2))
+    if start_slot is not None and not model.is_feasible(fixed, tol=1e-6):
+        alt = repair(model, start_slot, seconds=max(0.1 * left(), 0.2))
+        if model.violation(alt) < model.violation(fixed):
+            fixed = alt
+    if not model.is_feasible(fixed, tol=1e-6):
+        fixed = repair_by_neighbourhoods(model, fixed, options, max(0.4 * left(), 0.5))
     if model.is_feasible(fixed, tol=1e-6):
         incumbent, upper = fixed, model.objective(fixed)
 

@@ -38,6 +38,7 @@ def build_submip(
     *,
     integer: bool = True,
     cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    active: np.ndarray | None = None,
 ) -> SubMip:
     """Build the MIP over the items ``free`` (indices) and their ``allowed`` (n, P) slots.
 
@@ -105,6 +106,14 @@ def build_submip(
     if use_mv:
         row_lo[r_mv] = -np.inf
         row_hi[r_mv] = float(model.max_move or 0.0) - fixed_move
+    if active is not None:  # rows of inactive territories are left free (their items are fixed)
+        off = np.repeat(~active, m)
+        row_lo[r_bal0:r_cap0][off] = -np.inf
+        row_hi[r_bal0:r_cap0][off] = np.inf
+        if use_cap:
+            row_hi[r_cap0:r_mv][~active] = np.inf
+        if use_mv and row_hi[r_mv] < 0:
+            row_hi[r_mv] = np.inf
     # contiguity cuts
     n_cut = 0
     if cuts:
