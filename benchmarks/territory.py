@@ -97,6 +97,7 @@ def run_instance(
     contiguity: bool = False,
     adjacency: Any = None,
 ) -> list[dict]:
+    print(f"running {name} ...", file=sys.stderr, flush=True)
     rows: list[dict] = []
     bal = {"potential": tol}
     kw = {"adjacency": adjacency} if contiguity else {}
@@ -143,6 +144,7 @@ def georgia_rows(tol: float = 0.02) -> list[dict]:
         contiguity=True,
         adjacency=adj,
         time_limit=60,
+        gap=0.01,
     )
     try:
         import geopandas as gpd
