@@ -372,7 +372,15 @@ class RevenueForecaster:
         base_w: dict[str, list[np.ndarray]] = {mod: [] for mod in models}
         actual_w: list[np.ndarray] = []
         scale_w: list[np.ndarray] = []
-        bar = _progress(self.verbose, len(origins) * (1 + h) + 1, "fit")
+        n_cal = len(
+            {
+                t - k - self.step * j
+                for k in range(1, h + 1)
+                for j in range(self.n_windows)
+                if t - k - self.step * j >= MIN_TRAIN
+            }
+        )
+        bar = _progress(self.verbose, len(origins) + n_cal + 1, "fit")
         for o in origins:
             bar.update(1)
             ytr, st = _train(panel, o)
@@ -555,7 +563,6 @@ class RevenueForecaster:
             return None
         origins = sorted({o for o, _ in pairs})
         out = {lv: np.full((len(origins), int((level == lv).sum()), h), np.nan) for lv in order}
-        bar.total = bar.n + len(origins) + 1
         for i, o in enumerate(origins):
             bar.update(1)
             steps = np.array([k for oo, k in pairs if oo == o]) - 1
