@@ -152,6 +152,16 @@ class ForecastResult:
         level : str
             Level whose series are returned (``rep``, ``district``, ``region``, ``total``).
         """
+        rows, ds, chunks = self._draws(n, seed, level)
+        values = np.empty((n, len(rows), len(ds)))
+        for a, block in chunks:
+            values[a : a + len(block)] = block
+        return SamplePaths(self._state.ids[rows].astype(str), ds, values, level)
+
+    def _draws(
+        self, n: int, seed: int | None, level: str
+    ) -> tuple[np.ndarray, pd.DatetimeIndex, Any]:
+        """Rows of ``level``, the months, and a generator of (offset, draws) blocks."""
         st = self._state
         if n < 1:
             raise ConfigError(f"n={n}: the number of draws must be at least 1")
@@ -163,49 +173,55 @@ class ForecastResult:
         rows = np.flatnonzero(st.level == level)
         ds = pd.DatetimeIndex(pd.unique(self.frame["ds"]))
         h = len(ds)
-        same = np.array_equal(rows, b)
-        sub = None if same else st.s[rows]
+        sub = None if np.array_equal(rows, b) else st.s[rows]
         spread = cal.spread[st.bottom_level][None, None, :]
         mean = st.yhat[b][None]
         scale = st.scale[b][None, :, None]
-        values = np.empty((n, len(rows), h))
         # draws in chunks of about 4 million numbers: memory stays near the size of the output
         chunk = max(1, 4_000_000 // max(len(b) * h, 1))
-        for a in range(0, n, chunk):
-            k = min(chunk, n - a)
-            z = gaussian_copula_draws(rng, k, len(b), cal.corr_time, cal.rho)
-            paths = normal_to_errors(z, cal.shape[st.bottom_level])  # standardised errors
-            paths *= spread
-            paths *= scale
-            paths += mean
-            if st.nonnegative:
-                np.maximum(paths, 0.0, out=paths)
-            if sub is None:
-                values[a : a + k] = paths
-            else:
-                flat = paths.transpose(1, 0, 2).reshape(len(b), k * h)
-                values[a : a + k] = (
-                    np.asarray(sub @ flat).reshape(len(rows), k, h).transpose(1, 0, 2)
-                )
-        return SamplePaths(st.ids[rows].astype(str), ds, values, level)
+
+        def gen() -> Any:
+            for a in range(0, n, chunk):
+                k = min(chunk, n - a)
+                z = gaussian_copula_draws(rng, k, len(b), cal.corr_time, cal.rho)
+                paths = normal_to_errors(z, cal.shape[st.bottom_level])  # standardised errors
+                paths *= spread
+                paths *= scale
+                paths += mean
+                if st.nonnegative:
+                    np.maximum(paths, 0.0, out=paths)
+                if sub is None:
+                    yield a, paths
+                else:
+                    flat = paths.transpose(1, 0, 2).reshape(len(b), k * h)
+                    out = np.asarray(sub @ flat).reshape(len(rows), k, h).transpose(1, 0, 2)
+                    yield a, out
+
+        return rows, ds, gen()
 
     def annual(
         self, level: str = "rep", n_samples: int = 4000, seed: int | None = None
     ) -> pd.DataFrame:
         """Totals over the horizon per series: mean forecast and interval from the samples.
 
+        Draws are summed chunk by chunk, so memory is ``n_samples × n_series`` numbers, not
+        ``× horizon``.
+
         Returns ``unique_id, level, yhat, yhat_lo_<L>, yhat_hi_<L>`` [currency over the
         horizon, e.g. the plan year].
         """
-        sp = self.samples(n_samples, seed=seed, level=level)
-        ann = sp.annual()
+        rows, _ds, chunks = self._draws(n_samples, seed, level)
+        ann = np.empty((n_samples, len(rows)))
+        for a, block in chunks:
+            ann[a : a + len(block)] = block.sum(axis=2)
+        ids = self._state.ids[rows].astype(str)
         f = self.frame[self.frame["level"] == level]
-        mean = f.groupby("unique_id", sort=False)["yhat"].sum().reindex(sp.unique_id)
-        out = pd.DataFrame({"unique_id": sp.unique_id, "level": level, "yhat": mean.to_numpy()})
+        mean = f.groupby("unique_id", sort=False)["yhat"].sum().reindex(ids)
+        out = pd.DataFrame({"unique_id": ids, "level": level, "yhat": mean.to_numpy()})
         for lv in self._interval_levels():
-            a = (100 - lv) / 200
-            out[f"yhat_lo_{lv}"] = np.quantile(ann, a, axis=0)
-            out[f"yhat_hi_{lv}"] = np.quantile(ann, 1 - a, axis=0)
+            q = (100 - lv) / 200
+            out[f"yhat_lo_{lv}"] = np.quantile(ann, q, axis=0)
+            out[f"yhat_hi_{lv}"] = np.quantile(ann, 1 - q, axis=0)
         return out
 
     def _interval_levels(self) -> list[int]:
