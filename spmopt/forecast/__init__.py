@@ -1,5 +1,18 @@
 """Revenue forecasting per rep, district, region and total: backtested, calibrated, coherent.
 
+- :func:`build_history` turns sales and an alignment into the long table ``unique_id, ds, y,
+  level, parent`` (rep → district → region → total; reps = territories).
+- :class:`RevenueForecaster` fits every series at once with vectorised models (naive, seasonal
+  naive, drift, ETS, Theta and their combination ``comb``; the global gradient-boosting model
+  ``gbm`` and ``prophet`` on request). ``model="auto"`` picks per level the model or
+  equal-weight pair with the lowest backtest MASE. Forecasts are reconciled (MinT-shrink by
+  default; bottom-up, top-down, MinT-OLS/WLS) and 80/95 % intervals come from scaled backtest
+  errors pooled across the series of each level, per step ahead.
+- :meth:`ForecastResult.samples` draws coherent sample paths with a common shock across series,
+  for the comp simulator; :meth:`ForecastResult.annual` gives plan-year totals per series.
+- :func:`backtest` scores a forecaster on rolling origins: MASE, sMAPE, revenue-weighted RMSSE,
+  bias, pinball loss and interval coverage, by model and level.
+
 >>> import spmopt as spm
 >>> data = spm.load_example()                                         # doctest: +SKIP
 >>> asg = spm.forecast.current_assignment(data.accounts, data.reps)   # doctest: +SKIP
