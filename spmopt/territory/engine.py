@@ -278,6 +278,7 @@ def improve_by_neighbourhoods(
     *,
     size: int = 4,
     seed: int = 0,
+    target: float = -np.inf,
 ) -> np.ndarray:
     """Re-optimise groups of neighbouring territories exactly, one group at a time.
 
@@ -295,7 +296,7 @@ def improve_by_neighbourhoods(
         gained = False
         for k in rng.permutation(model.K):
             left = seconds - (time.perf_counter() - t0)
-            if left <= 0.05:
+            if left <= 0.05 or best_obj <= target:
                 break
             g = groups[k]
             in_g = np.zeros(model.K, dtype=bool)
@@ -316,7 +317,7 @@ def improve_by_neighbourhoods(
                 if obj < best_obj - 1e-9 * abs(best_obj):
                     best, best_obj = slot, obj
                     gained = True
-        if not gained:
+        if not gained or best_obj <= target:
             break
     return best
 
@@ -460,7 +461,12 @@ def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> Engine
     timed_out = False
     if (relative_gap(upper, lower) or 0.0) > options.mip_rel_gap and left() > 1.0:
         incumbent = improve_by_neighbourhoods(
-            model, incumbent, options, 0.5 * left(), seed=options.seed
+            model,
+            incumbent,
+            options,
+            0.5 * left(),
+            seed=options.seed,
+            target=lower * (1 + options.mip_rel_gap) if lower > 0 else -np.inf,
         )
         upper = model.objective(incumbent)
     if (relative_gap(upper, lower) or 0.0) > options.mip_rel_gap and left() > 0.3:
