@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= out
 
-.PHONY: demo test lint typecheck pytest lab bench clean install install-dev
+.PHONY: demo test lint typecheck pytest lab bench bench-quick clean install install-dev
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## make demo: the annual planning example on data/example, outputs and HTML report in out/
 demo: $(VENV)/.installed
-	$(VENV)/bin/spmopt demo data/example --out $(OUT)
+	$(VENV)/bin/spmopt plan data/example --out $(OUT)
 
 ## make test: lint, type-check and the whole test suite (notebooks included)
 test: $(VENV)/.installed-dev lint typecheck pytest
@@ -45,10 +45,13 @@ lab: $(VENV)/.installed-dev
 	$(PIP) install --quiet -e ".[lab]"
 	$(VENV)/bin/jupyter lab notebooks/
 
-## make bench: every benchmark (minutes; peers side by side)
+## make bench: every benchmark (minutes; peers side by side); make bench-quick: small sizes
 bench: $(VENV)/.installed-dev
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) -m benchmarks.run_all
+
+bench-quick: $(VENV)/.installed-dev
+	$(PY) -m benchmarks.run_all --quick
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
