@@ -84,11 +84,16 @@ def _table(
     max_rows: int = 200,
     classes: str = "",
     row_class: Callable[[pd.Series], str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
-    """An escaped HTML table with per-column formatting."""
+    """An escaped HTML table with per-column formatting and optional header labels."""
     formats = formats or {}
+    labels = labels or {}
     f = frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in f.columns)
+    head = "".join(
+        f'<th title="{html.escape(str(c))}">{html.escape(labels.get(str(c), str(c)))}</th>'
+        for c in f.columns
+    )
     rows = []
     for _, r in f.iterrows():
         cells = []
@@ -421,17 +426,39 @@ def _batch_section(summary: pd.DataFrame, data: Any) -> str:
             summary[cols],
             _COMPARE_COLS,
             max_rows=2000,
-            row_class=lambda r: (
-                "fail"
-                if r.get("status") == "failed" or r.get("passes") is False
-                else "pass"
-                if r.get("passes") is True
-                else ""
-            ),
+            row_class=_verdict_class,
+            labels=_COMPARE_LABELS,
         )
         + "</div>"
     )
     return "\n".join(out)
+
+
+_COMPARE_LABELS = {
+    "n_territories": "territories",
+    "max_deviation_potential": "max potential deviation",
+    "disruption_share": "potential moved",
+    "forecast_mase": "forecast MASE",
+    "over_assignment": "over-assignment",
+    "quota_spread": "quota/potential spread (CV)",
+    "share_at_quota": "reps at quota (exp.)",
+    "expected_cost": "expected incentive",
+    "cost_p90": "incentive P90",
+    "ccos": "CCOS (exp.)",
+    "margin_after_comp": "margin after comp (exp.)",
+    "p_ccos_breach": "P(CCOS outside band)",
+    "p_margin_breach": "P(margin below floor)",
+    "passes": "checks",
+}
+
+
+def _verdict_class(row: pd.Series) -> str:
+    if row.get("status") == "failed":
+        return "fail"
+    v = row.get("passes")
+    if _missing(v):
+        return ""
+    return "pass" if bool(v) else "fail"
 
 
 # ---------------------------------------------------------------------- entry points

@@ -77,8 +77,10 @@ def test_batch_report_has_comparison_and_trade_off(data_dir: Path, tmp_path: Pat
         text = spm.report.render_html(source, detail=detail)
         assert not re.search(r"https?://", text)
         assert 'id="comparison"' in text and 'alt="trade-off across scenarios"' in text
-        for s in sweep:
-            assert f"<td>{s.name}</td>" in text
+        verdict = batch.summary.set_index("scenario")["passes"]
+        for i, s in enumerate(sweep, start=1):
+            cls = "pass" if verdict[s.name] else "fail"
+            assert f'<tr class="{cls}"><td class="num">{i}</td><td>{s.name}</td>' in text
         assert '<tr class="fail"><td class="num">3</td><td>bad</td>' in text
         assert "territory.n_territories=5000: allowed 1 to 300" in text  # the error is shown
         assert f"Scenario in detail: {detail or sweep[0].name}" in text
