@@ -160,7 +160,7 @@ def build_history(
     by_rep = s.groupby(["rep_id", "ds"])["y"].sum().unstack("ds")
     by_rep = by_rep.reindex(index=rep_ids, columns=all_months).fillna(0.0)
     mat = by_rep.to_numpy(dtype=float)
-    info = reps.set_index(reps["rep_id"].astype(str))
+    info = _distinct_names(reps.set_index(reps["rep_id"].astype(str)))
     frames: list[pd.DataFrame] = []
 
     def emit(ids: np.ndarray, values: np.ndarray, level: str, parents: np.ndarray | None) -> None:
@@ -202,6 +202,32 @@ def build_history(
     out["ds"] = pd.to_datetime(out["ds"])
     if "parent" in out:
         out["parent"] = out["parent"].astype(object).where(out["parent"].notna(), None)
+    return out
+
+
+def _distinct_names(info: pd.DataFrame) -> pd.DataFrame:
+    """Make district and region names distinct from each other, from rep ids and from "total".
+
+    Series ids must be unique across the levels of the hierarchy; a region with one district
+    often gives it the region's name. Such a district becomes ``"<name> (district)"`` and a region
+    named like a rep ``"<name> (region)"``; quotas and comp match reps by ``rep_id`` and are
+    unaffected.
+    """
+    taken = set(info.index.astype(str)) | {"total"}
+    out = info
+    for col, upper in (("region", set()), ("district", {"region"})):
+        if col not in out.columns:
+            continue
+        clash_with = set(taken)
+        for u in upper:
+            if u in out.columns:
+                clash_with |= set(out[u].astype(str))
+        names = out[col].astype(str)
+        clash = names.isin(clash_with)
+        if clash.any():
+            out = out.copy()
+            out[col] = names.where(~clash, names + f" ({col})")
+        taken |= set(out[col].astype(str))
     return out
 
 

@@ -116,3 +116,19 @@ def test_panel_checks_children_sum(example_history: pd.DataFrame) -> None:
     s, bottom = p.summing_matrix()
     assert s.shape == (53, 40) and len(bottom) == 40
     np.testing.assert_allclose(s @ p.y[bottom], p.y)
+
+
+def test_district_named_like_its_region_gets_a_distinct_id() -> None:
+    import spmopt as spm
+
+    data = spm.data.generate(120, 4, 14, seed=3)
+    reps = data.reps.assign(district=data.reps["region"])  # one district per region, same name
+    asg = spm.forecast.current_assignment(data.accounts, reps)
+    hist = spm.forecast.build_history(data.sales, asg, reps)
+    ids = hist.drop_duplicates(["unique_id", "level"])
+    assert not ids["unique_id"].duplicated().any()
+    districts = set(ids.loc[ids["level"] == "district", "unique_id"])
+    assert districts == {f"{r} (district)" for r in reps["region"]}
+    # every district's parent is its region, and the totals still add up
+    per = hist.pivot_table(index="ds", columns="level", values="y", aggfunc="sum")
+    assert np.allclose(per["district"], per["total"]) and np.allclose(per["rep"], per["total"])
