@@ -252,7 +252,7 @@ def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> Fo
     from spmopt.forecast import RevenueForecaster, backtest, build_history
 
     f = scenario.forecast
-    history = build_history(data.sales, alignment.assignment, _distinct_levels(data.reps))
+    history = build_history(data.sales, alignment.assignment, data.reps)
     forecaster = RevenueForecaster(
         model=f.model, horizon=f.horizon, levels=tuple(f.levels), seed=scenario.seed, **f.options
     )
@@ -261,26 +261,6 @@ def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> Fo
     if f.backtest_windows > 0:
         bt = backtest(forecaster, history, n_windows=f.backtest_windows)
     return ForecastStage(forecast=result, backtest=bt, history=history)
-
-
-def _distinct_levels(reps: pd.DataFrame) -> pd.DataFrame:
-    """Reps whose district names differ from every region name.
-
-    A region with a single district often gives it the region's name; series ids must be unique
-    across the levels of the hierarchy, so such a district is called ``"<name> (district)"`` in
-    the forecast (quotas and comp match reps by ``rep_id`` and are unaffected).
-    """
-    if "district" not in reps or "region" not in reps:
-        return reps
-    regions = set(reps["region"].astype(str))
-    clash = reps["district"].astype(str).isin(regions)
-    if not clash.any():
-        return reps
-    out = reps.copy()
-    out["district"] = (
-        out["district"].astype(str).where(~clash, out["district"].astype(str) + " (district)")
-    )
-    return out
 
 
 def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: ForecastStage) -> Any:
