@@ -14,6 +14,8 @@ Rows, side by side:
   realigning and re-forecasting; timed on the first scenarios of the sweep and scaled to all
   (the row says from how many);
 * ``run_batch, in process``: the same sharing as the Dask runs, without Dask (``n_workers=0``);
+  the numerical libraries use their own threads here (numba, BLAS), so this row is not a
+  one-core figure, while each Dask worker is held to one thread;
 * ``run_batch, k workers``: an embedded LocalCluster of k single-threaded worker processes;
   ``start-up s`` is starting the cluster and warming each worker up (one tiny scenario: imports
   and first-call costs), ``batch s`` the batch itself; speed-up and parallel efficiency of the
