@@ -46,6 +46,8 @@ def register(subparsers: Any) -> None:
     b.add_argument("--batch-size", type=int, help="scenarios per task")
     b.add_argument("--no-resume", action="store_true", help="rerun finished scenarios too")
     b.add_argument("--no-report", action="store_true", help="skip report.html")
+    b.add_argument("--detail", help="scenario the report shows in detail (default: 'base' if "
+                   "there is one, else the first)")  # fmt: skip
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
     b.set_defaults(func=_cmd_batch)
 
@@ -128,7 +130,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if not args.no_report:
         from spmopt.report import write_html
 
-        path = write_html(args.out, args.out / "report.html")
+        path = write_html(args.out, args.out / "report.html", detail=args.detail)
         print(f"report: {path}")
     return 1 if batch.errors else 0
 

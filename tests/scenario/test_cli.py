@@ -51,7 +51,10 @@ def test_batch_and_report(
         encoding="utf-8",
     )
     run_dir = tmp_path / "run"
-    assert main(["batch", str(sweep), "--out", str(run_dir), "--workers", "0"]) == 0
+    detail = "sweep__over_assignment=0.15"
+    assert main(["batch", str(sweep), "--out", str(run_dir), "--workers", "0", "--detail",
+                 detail]) == 0  # fmt: skip
+    assert f"Scenario in detail: {detail}" in (run_dir / "report.html").read_text()
     printed = capsys.readouterr().out
     assert "sweep__over_assignment=0.05" in printed and "sweep__over_assignment=0.15" in printed
     assert (run_dir / "report.html").is_file() and (run_dir / "summary.parquet").is_file()
