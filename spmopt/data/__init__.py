@@ -1,5 +1,6 @@
 """Planning data: tables, validation, I/O, the example and the synthetic generator."""
 
+from spmopt.data.alignment import current_assignment
 from spmopt.data.example import example_path, load_example
 from spmopt.data.geo import haversine_km, us_places
 from spmopt.data.planning import PlanningData, read_planning_data
@@ -12,6 +13,7 @@ __all__ = [
     "TABLES",
     "PlanningData",
     "PlanningTargets",
+    "current_assignment",
     "example_path",
     "generate",
     "haversine_km",

@@ -21,9 +21,10 @@
 >>> paths = fc.samples(1000, seed=0, level="rep")                     # doctest: +SKIP
 """
 
+from spmopt.data.alignment import current_assignment
 from spmopt.forecast.backtest import BacktestResult, backtest
 from spmopt.forecast.forecaster import ForecastResult, RevenueForecaster, SamplePaths
-from spmopt.forecast.history import LEVELS, build_history, current_assignment
+from spmopt.forecast.history import LEVELS, build_history
 from spmopt.forecast.models import BASELINES, MODELS
 from spmopt.forecast.plotting import plot_fan
 from spmopt.forecast.reconcile import METHODS, reconcile

@@ -44,10 +44,11 @@ def _run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from spmopt.data import read_planning_data
+    from spmopt.data.alignment import current_assignment
     from spmopt.errors import ConfigError
     from spmopt.forecast.backtest import backtest
     from spmopt.forecast.forecaster import RevenueForecaster
-    from spmopt.forecast.history import build_history, current_assignment
+    from spmopt.forecast.history import build_history
     from spmopt.io_utils import atomic_write_frame, atomic_write_text
 
     if args.horizon < 1:

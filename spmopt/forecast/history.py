@@ -48,27 +48,9 @@ def _assignment_frame(assignment: Any) -> pd.DataFrame:
             rows=dup.astype(str).tolist(),
             fix="keep one row per account",
         )
+    # accounts without a rep (unaligned, or in a vacant territory) carry no rep history
+    frame = frame[frame["rep_id"].notna()]
     return frame[["account_id", "rep_id"]].astype(str)
-
-
-def current_assignment(accounts: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """The assignment implied by ``accounts.current_territory`` and ``reps.territory_id``.
-
-    Returns
-    -------
-    DataFrame
-        ``account_id, territory_id, rep_id`` for every account with a current territory.
-    """
-    if "current_territory" not in accounts.columns:
-        raise DataError(
-            "no current_territory column",
-            table="accounts",
-            column="current_territory",
-            fix="pass an alignment (AlignmentResult.assignment) instead",
-        )
-    a = accounts[["account_id", "current_territory"]].dropna()
-    a = a.rename(columns={"current_territory": "territory_id"})
-    return a.merge(reps[["territory_id", "rep_id"]], on="territory_id", how="inner")
 
 
 def build_history(

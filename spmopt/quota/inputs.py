@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spmopt.data.alignment import current_assignment
 from spmopt.errors import DataError
 from spmopt.quota.draws import draws_from_intervals, interval_scales
 
@@ -58,41 +59,6 @@ def _is_missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT
 
 
-def current_assignment(accounts: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """The inherited alignment as an assignment table (``account_id, territory_id, rep_id``).
-
-    Built from ``accounts.current_territory`` and the rep holding each territory in ``reps``;
-    territories without a rep get ``rep_id`` None (vacant).
-    """
-    if "current_territory" not in accounts:
-        raise DataError(
-            "no current_territory column: the current alignment is unknown",
-            table="accounts",
-            column="current_territory",
-            fix="add current_territory, or pass an alignment (AlignmentResult or assignment table)",
-        )
-    rep_of = dict(zip(reps["territory_id"].astype(str), reps["rep_id"].astype(str)))
-    terr = accounts["current_territory"]
-    out = pd.DataFrame(
-        {
-            "account_id": accounts["account_id"].astype(str).to_numpy(),
-            "territory_id": terr.astype(str).where(terr.notna(), None).to_numpy(),
-        }
-    )
-    missing = out["territory_id"].isna()
-    if missing.any():
-        raise DataError(
-            "accounts without a current territory",
-            table="accounts",
-            column="current_territory",
-            rows=out.loc[missing, "account_id"].tolist(),
-            fix="give every account a current_territory, or pass a complete alignment",
-        )
-    out["rep_id"] = out["territory_id"].map(rep_of)
-    out["rep_id"] = out["rep_id"].astype(object).where(out["rep_id"].notna(), None)
-    return out
-
-
 def assignment_frame(alignment: Any) -> pd.DataFrame:
     """The ``account_id, territory_id, rep_id`` table of an alignment.
 
@@ -112,6 +78,16 @@ def assignment_frame(alignment: Any) -> pd.DataFrame:
             table="alignment",
             column=missing[0],
             fix="pass the assignment table of an AlignmentResult",
+        )
+    unaligned = frame["territory_id"].isna().to_numpy()
+    if unaligned.any():
+        raise DataError(
+            "accounts without a territory",
+            table="alignment",
+            column="territory_id",
+            rows=frame.loc[unaligned, "account_id"].astype(str).tolist(),
+            n_rows=int(unaligned.sum()),
+            fix="give every account a territory (e.g. realign with TerritoryAligner)",
         )
     out = pd.DataFrame(
         {

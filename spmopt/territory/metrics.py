@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from spmopt.data.alignment import current_assignment
 from spmopt.data.geo import haversine_km
 from spmopt.errors import DataError
 
@@ -51,26 +52,6 @@ def attribute_values(accounts: pd.DataFrame, attr: str) -> np.ndarray:
             fix="fill the values (0 if the account carries none)",
         )
     return vals
-
-
-def current_assignment(accounts: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """The alignment in force: ``account_id, territory_id, rep_id`` from ``current_territory``."""
-    if "current_territory" not in accounts.columns:
-        raise DataError(
-            "no current alignment to compare with",
-            table="accounts",
-            column="current_territory",
-            fix="add current_territory (the territory each account belongs to today)",
-        )
-    rep_of = dict(zip(reps["territory_id"].astype(str), reps["rep_id"].astype(str)))
-    terr = accounts["current_territory"].astype("string")
-    return pd.DataFrame(
-        {
-            "account_id": accounts["account_id"].astype(str).to_numpy(),
-            "territory_id": terr.to_numpy(dtype=object, na_value=None),
-            "rep_id": terr.map(rep_of).to_numpy(dtype=object, na_value=None),
-        }
-    )
 
 
 def territory_summary(

@@ -99,3 +99,22 @@ def test_summary_mentions_history(example: PlanningData) -> None:
     s = example.summary()["value"]
     assert s["accounts"] == 2500
     assert s["history"].startswith("2023-01 to 2026-12")
+
+
+def test_current_assignment_marks_vacant_and_unaligned(small_data: PlanningData) -> None:
+    from spmopt.data import current_assignment
+
+    acc = small_data.accounts.copy()
+    acc.loc[0, "current_territory"] = None
+    reps = small_data.reps.iloc[1:]  # the first territory loses its rep
+    asg = current_assignment(acc, reps)
+    assert list(asg.columns) == ["account_id", "territory_id", "rep_id"]
+    assert len(asg) == len(acc)
+    assert pd.isna(asg.loc[0, "territory_id"]) and pd.isna(asg.loc[0, "rep_id"])
+    vacant = asg["territory_id"] == small_data.reps["territory_id"].iloc[0]
+    assert vacant.any() and asg.loc[vacant, "rep_id"].isna().all()
+    held = asg["territory_id"].notna() & ~vacant
+    assert asg.loc[held, "rep_id"].notna().all()
+    with pytest.raises(DataError) as info:
+        current_assignment(acc, reps, require_complete=True)
+    assert info.value.rows == [acc.loc[0, "account_id"]]
