@@ -29,8 +29,8 @@ def current_assignment(
     -------
     DataFrame
         ``account_id, territory_id, rep_id``, one row per account in the order of ``accounts``.
-        ``territory_id`` is missing for an account without a current territory; ``rep_id`` is missing
-        for such an account and for a territory no rep holds (vacant).
+        ``territory_id`` is missing for an account without a current territory; ``rep_id`` is
+        missing for such an account and for a territory no rep holds (vacant).
     """
     if "current_territory" not in accounts.columns:
         raise DataError(
