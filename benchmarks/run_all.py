@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-AREAS = ("territory", "forecast", "quota", "comp", "batch")
+AREAS = ("data", "territory", "forecast", "quota", "comp", "batch")
 
 
 def main(argv: list[str] | None = None) -> int:
