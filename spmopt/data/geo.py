@@ -7,7 +7,15 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-__all__ = ["CENSUS_REGION", "EARTH_RADIUS_KM", "haversine_km", "us_places"]
+__all__ = [
+    "CENSUS_REGION",
+    "EARTH_RADIUS_KM",
+    "allocate",
+    "haversine_km",
+    "project_km",
+    "us_places",
+    "weighted_kmeans",
+]
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -86,3 +94,44 @@ def haversine_km(
     dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
+
+
+def weighted_kmeans(
+    xy: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, iters: int = 15
+) -> np.ndarray:
+    """Potential-weighted k-means (k-means++ seeding) on projected coordinates."""
+    n = len(xy)
+    w = np.asarray(w, dtype=float) if np.asarray(w).sum() > 0 else np.ones(n)
+    centres = [xy[rng.choice(n, p=w / w.sum())]]
+    d2 = ((xy - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        p = w * d2
+        if not p.sum() > 0:  # fewer distinct weighted points than centres
+            p = np.ones(n)
+        centres.append(xy[rng.choice(n, p=p / p.sum())])
+        d2 = np.minimum(d2, ((xy - centres[-1]) ** 2).sum(1))
+    c = np.array(centres)
+    for _ in range(iters):
+        lab = ((xy[:, None, :] - c[None, :, :]) ** 2).sum(2).argmin(1)
+        for j in range(k):
+            m = lab == j
+            if m.any():
+                c[j] = np.average(xy[m], axis=0, weights=w[m])
+    return c
+
+
+def project_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Equirectangular projection [km] about 39N, good enough for clustering."""
+    return np.column_stack([lon * 111.32 * np.cos(np.radians(39.0)), lat * 110.57])
+
+
+def allocate(weights: np.ndarray, total: int, minimum: int = 1) -> np.ndarray:
+    """Largest-remainder allocation of ``total`` items in proportion to ``weights``."""
+    k = len(weights)
+    base = np.full(k, minimum)
+    rest = total - base.sum()
+    share = weights / weights.sum() * rest
+    alloc = base + np.floor(share).astype(int)
+    left = total - alloc.sum()
+    alloc[np.argsort(-(share - np.floor(share)))[:left]] += 1
+    return alloc

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spmopt.data.geo import haversine_km, us_places
+from spmopt.data.geo import allocate, haversine_km, project_km, us_places, weighted_kmeans
 from spmopt.data.planning import PlanningData
 from spmopt.data.targets import PlanningTargets
 
@@ -174,44 +174,6 @@ def example_plan() -> dict[str, object]:
     return {"name": "FY sales plan", "currency": "USD", "roles": roles}
 
 
-def _weighted_kmeans(
-    xy: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, iters: int = 15
-) -> np.ndarray:
-    """Potential-weighted k-means (k-means++ seeding) on projected coordinates."""
-    n = len(xy)
-    centres = [xy[rng.choice(n, p=w / w.sum())]]
-    d2 = ((xy - centres[0]) ** 2).sum(1)
-    for _ in range(1, k):
-        p = w * d2
-        centres.append(xy[rng.choice(n, p=p / p.sum())])
-        d2 = np.minimum(d2, ((xy - centres[-1]) ** 2).sum(1))
-    c = np.array(centres)
-    for _ in range(iters):
-        lab = ((xy[:, None, :] - c[None, :, :]) ** 2).sum(2).argmin(1)
-        for j in range(k):
-            m = lab == j
-            if m.any():
-                c[j] = np.average(xy[m], axis=0, weights=w[m])
-    return c
-
-
-def _project(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Equirectangular projection [km] about 39N, good enough for clustering."""
-    return np.column_stack([lon * 111.32 * np.cos(np.radians(39.0)), lat * 110.57])
-
-
-def _allocate(weights: np.ndarray, total: int, minimum: int = 1) -> np.ndarray:
-    """Largest-remainder allocation of ``total`` items in proportion to ``weights``."""
-    k = len(weights)
-    base = np.full(k, minimum)
-    rest = total - base.sum()
-    share = weights / weights.sum() * rest
-    alloc = base + np.floor(share).astype(int)
-    left = total - alloc.sum()
-    alloc[np.argsort(-(share - np.floor(share)))[:left]] += 1
-    return alloc
-
-
 def generate(
     n_accounts: int = 2_500,
     n_reps: int = 40,
@@ -293,15 +255,15 @@ def generate(
     # --- reps: regions, home bases, districts, roles --------------------------------------------
     regions = np.array(sorted(set(region)))
     reg_pot = np.array([potential[region == r].sum() for r in regions])
-    reps_per_region = _allocate(reg_pot, n_reps, minimum=1)
-    xy = _project(lat, lon)
+    reps_per_region = allocate(reg_pot, n_reps, minimum=1)
+    xy = project_km(lat, lon)
     big = places[places["population"] >= 50_000].reset_index(drop=True)
-    big_xy = _project(big["lat"].to_numpy(), big["lon"].to_numpy())
+    big_xy = project_km(big["lat"].to_numpy(), big["lon"].to_numpy())
     used: set[int] = set()
     rep_rows = []
     for r, k in zip(regions, reps_per_region, strict=True):
         m = region == r
-        centres = _weighted_kmeans(xy[m], potential[m], int(k), rng)
+        centres = weighted_kmeans(xy[m], potential[m], int(k), rng)
         order = np.argsort(centres[:, 0])  # west to east
         for rank, c in enumerate(centres[order]):
             cand = big.index[big["region"] == r].to_numpy()
