@@ -162,7 +162,9 @@ def evaluate(
     metrics: dict[str, float] = {}
     for attr in attrs:
         dev = summary[f"{attr}_deviation"].to_numpy(float)
-        metrics[f"max_deviation_{attr}"] = float(np.nanmax(np.abs(dev))) if dev.size else np.nan
+        metrics[f"max_deviation_{attr}"] = (
+            float(np.nanmax(np.abs(dev))) if np.isfinite(dev).any() else np.nan
+        )
     wd = float(summary["weighted_distance"].sum())
     pot_total = float(summary["potential"].sum())
     metrics["weighted_distance"] = wd
