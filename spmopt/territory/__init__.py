@@ -7,12 +7,15 @@
 """
 
 from spmopt.territory.aligner import TerritoryAligner
+from spmopt.territory.districts import DistrictPlan, build_districts
 from spmopt.territory.metrics import current_assignment, evaluate, territory_summary
 from spmopt.territory.result import AlignmentResult
 
 __all__ = [
     "AlignmentResult",
+    "DistrictPlan",
     "TerritoryAligner",
+    "build_districts",
     "current_assignment",
     "evaluate",
     "territory_summary",
