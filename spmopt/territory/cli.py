@@ -71,8 +71,31 @@ def _cmd_align(args: argparse.Namespace) -> int:
             print(f"{k:>34}: {v}")
     if res.diagnosis:
         print("\ndiagnosis:\n" + res.diagnosis)
-    print(f"\nwrote assignment.csv, summary.csv, metrics.csv to {out}")
-    return 0 if res.feasible else 1
+    written = "assignment.csv, summary.csv, metrics.csv"
+    ok = res.feasible
+    if args.districts and res.feasible:
+        from spmopt.territory import build_districts
+
+        plan = build_districts(
+            res,
+            data.accounts,
+            data.reps,
+            args.districts,
+            balance={"potential": args.district_tolerance},
+            within=args.district_within,
+            seed=args.seed,
+        )
+        atomic_write_frame(plan.districts, out / "districts.csv")
+        atomic_write_frame(plan.summary, out / "district_summary.csv")
+        print(f"\n{plan!r}")
+        with pd.option_context("display.width", 160):
+            print(plan.summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        if plan.diagnosis:
+            print("\ndistricts diagnosis:\n" + plan.diagnosis)
+        written += ", districts.csv, district_summary.csv"
+        ok = ok and plan.status in ("optimal", "feasible", "time_limit")
+    print(f"\nwrote {written} to {out}")
+    return 0 if ok else 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -97,4 +120,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--gap", type=float, default=0.01, help="relative gap to stop at")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--districts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also group the new territories into N districts (districts.csv)",
+    )
+    p.add_argument(
+        "--district-tolerance", type=float, default=0.10, help="± potential band (default 0.10)"
+    )
+    p.add_argument(
+        "--district-within", default=None, help="reps column districts must not cross (region)"
+    )
     p.set_defaults(func=_cmd_align)

@@ -96,3 +96,17 @@ def test_every_territory_in_exactly_one_district(pots: list[float], k: int, seed
     assert all(
         seats[s] == d for d, s in zip(plan.summary["district_id"], plan.summary["seat_territory"])
     )
+
+
+def test_align_cli_writes_districts(tmp_path, small_data) -> None:  # type: ignore[no-untyped-def]
+    from spmopt.cli import main
+
+    path = small_data.write(tmp_path / "d")
+    code = main(
+        ["align", str(path), "--out", str(tmp_path / "out"), "--balance", "potential=0.2",
+         "--districts", "2", "--district-tolerance", "0.5"]
+    )  # fmt: skip
+    assert code == 0
+    d = pd.read_csv(tmp_path / "out" / "districts.csv")
+    assert sorted(d["territory_id"]) == sorted(small_data.reps["territory_id"])
+    assert d["district_id"].nunique() == 2
