@@ -378,6 +378,32 @@ def repair_by_neighbourhoods(
     return slot
 
 
+def _final_info(
+    upper: float,
+    bound: float,
+    options: SolverOptions,
+    out_of_time: bool,
+    seconds: float,
+    message: str,
+) -> SolveInfo:
+    """Status of a finished solve: optimal within the gap, else time_limit or feasible."""
+    gap = relative_gap(upper, bound)
+    if gap is not None and gap <= options.mip_rel_gap + 1e-12:
+        status = "optimal"
+    elif out_of_time:
+        status = "time_limit"
+    else:
+        status = "feasible"
+    return SolveInfo(
+        status,  # type: ignore[arg-type]
+        float(upper),
+        float(bound),
+        gap,
+        seconds,
+        message,
+    )
+
+
 def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> EngineResult | None:
     """Dense models: exact LP bound, LP rounding by a boundary MIP, LP reduced-cost fixing."""
     limit = options.time_limit if options.time_limit is not None else 3600.0
@@ -485,18 +511,11 @@ def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> Engine
         elif info.status == "infeasible":
             bound = upper
         timed_out = info.status == "time_limit"
-    gap = relative_gap(upper, bound)
-    if gap is not None and gap <= options.mip_rel_gap + 1e-12:
-        status = "optimal"
-    elif timed_out or left() <= 0.05:
-        status = "time_limit"
-    else:
-        status = "feasible"
-    info = SolveInfo(
-        status,  # type: ignore[arg-type]
-        float(upper),
-        float(bound),
-        gap,
+    info = _final_info(
+        upper,
+        bound,
+        options,
+        timed_out or left() <= 0.05,
         time.perf_counter() - t0,
         "LP bound, LP-guided boundary MIP and reduced-cost-fixed MIP (HiGHS)",
     )
@@ -655,20 +674,12 @@ def solve_model(
             elif info.status == "infeasible":
                 bound = upper  # nothing strictly better exists among the kept slots
             timed_out = info.status == "time_limit"
-    gap = relative_gap(upper, bound)
-    seconds = time.perf_counter() - t0
-    if gap is not None and gap <= options.mip_rel_gap + 1e-12:
-        status = "optimal"
-    elif timed_out or left() <= 0.05:
-        status = "time_limit"
-    else:
-        status = "feasible"
-    info = SolveInfo(
-        status,  # type: ignore[arg-type]
-        float(upper),
-        float(bound),
-        gap,
-        seconds,
+    info = _final_info(
+        upper,
+        bound,
+        options,
+        timed_out or left() <= 0.05,
+        time.perf_counter() - t0,
         f"lagrangian bound after {dual.iterations} steps; boundary and reduced MIPs with HiGHS",
     )
     return EngineResult(incumbent, info, model, dual)
