@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from spmopt.solver import SolveInfo, SolverOptions, relative_gap, solve_highs
+from spmopt.territory.chains import chain_repair
 from spmopt.territory.heuristics import repair
 from spmopt.territory.highs_model import build_submip, solve_submip
 from spmopt.territory.lagrangian import (
@@ -210,6 +211,45 @@ def _include(model: AlignmentModel, terr: np.ndarray) -> AlignmentModel:
             k = int(terr[i])
             cand[i, -1], cost[i, -1], move[i, -1] = k, c[0, k], mv[0, k]
     return replace(model, cand=cand, cost=cost, move=move)
+
+
+def restricted_lp_rounding(
+    model: AlignmentModel,
+    dual: Dual,
+    keep: np.ndarray | None,
+    options: SolverOptions,
+    seconds: float,
+    width: int = 2,
+) -> np.ndarray | None:
+    """Round the LP over each item's ``width`` slots of least reduced cost at ``dual``.
+
+    The LP (every coupling row, plus the slots of ``keep`` where given, so that a near-feasible
+    start stays reachable) is solved by HiGHS's simplex; a basic solution splits at most about
+    one item per coupling row, so rounding each item to its largest share leaves only a few
+    territories slightly outside their bands. Returns the rounded slots, or None when the LP
+    is not solved to optimality within ``seconds``.
+    """
+    n = model.n
+    rows = np.arange(n)
+    valid = model.valid()
+    r = np.where(valid, reduced_costs(model, dual.mu, dual.gam, dual.nu), np.inf)
+    w = min(width, r.shape[1])
+    near = np.argpartition(r, w - 1, axis=1)[:, :w]
+    allowed = np.zeros(model.cand.shape, dtype=bool)
+    allowed[rows[:, None], near] = True
+    if keep is not None:
+        has = keep >= 0
+        allowed[rows[has], keep[has]] = True
+    allowed &= valid
+    sub = build_submip(model, rows, allowed, np.zeros(n, dtype=int), integer=False)
+    sub.h.setOptionValue("solver", "simplex")  # type: ignore[attr-defined]
+    info = solve_highs(sub.h, replace(options, time_limit=max(seconds, 0.5)))
+    if info.status != "optimal":
+        return None
+    x = np.asarray(sub.h.getSolution().col_value)  # type: ignore[attr-defined]
+    X = np.zeros(model.cand.shape)
+    X[sub.col_item, sub.col_slot] = x
+    return np.asarray(X.argmax(axis=1))
 
 
 def _free_set(
@@ -584,11 +624,20 @@ def solve_model(
     rows = np.arange(model.n)
     incumbent: np.ndarray | None = None
     upper = np.inf
-    fixed = repair(model, dual.slot, seconds=max(0.1 * left(), 0.2))
-    if start_slot is not None and not model.is_feasible(fixed, tol=1e-6):
-        alt = repair(model, start_slot, seconds=max(0.1 * left(), 0.2))
-        if model.violation(alt) < model.violation(fixed):
-            fixed = alt
+    rounded = (
+        None
+        if model.dense
+        else restricted_lp_rounding(model, dual, start_slot, options, 0.3 * left())
+    )
+    if rounded is not None:
+        # a few territories just outside their bands: chains of moves fix them cheaply
+        fixed = chain_repair(model, rounded, seconds=max(0.1 * left(), 0.2))
+    else:
+        fixed = repair(model, dual.slot, seconds=max(0.1 * left(), 0.2))
+        if start_slot is not None and not model.is_feasible(fixed, tol=1e-6):
+            alt = repair(model, start_slot, seconds=max(0.1 * left(), 0.2))
+            if model.violation(alt) < model.violation(fixed):
+                fixed = alt
     if not model.is_feasible(fixed, tol=1e-6):
         fixed = repair_by_neighbourhoods(model, fixed, options, max(0.4 * left(), 0.5))
     if model.is_feasible(fixed, tol=1e-6):
