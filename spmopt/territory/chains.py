@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -57,12 +58,67 @@ class _Rows:
         return np.asarray(out + np.maximum(wl - self.cap[k], 0.0) / self.cap_scale[k])
 
 
+class _Labels:
+    """Label-setting state of one chain search: the cheapest known way to reach each
+    territory, what it receives there, and which territories are settled."""
+
+    def __init__(self, K: int, m: int, source: int, max_depth: int) -> None:
+        self.dist = np.full(K, np.inf)
+        self.dist[source] = 0.0
+        self.settled = np.zeros(K, dtype=bool)
+        self.flow_w = np.zeros((K, m))  # what the territory receives from its predecessor
+        self.flow_l = np.zeros(K)
+        self.depth = np.zeros(K, dtype=int)
+        self.max_depth = max_depth
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.dist, self.settled, self.flow_w, self.flow_l, self.depth
+
+    def pop(self, bound: float) -> int | None:
+        """Settle and return the cheapest open territory below ``bound`` that may still be
+        extended (None when there is none)."""
+        while True:
+            open_d = np.where(self.settled, np.inf, self.dist)
+            a = int(np.argmin(open_d))
+            if not np.isfinite(open_d[a]) or open_d[a] >= bound:
+                return None
+            self.settled[a] = True
+            if self.depth[a] < self.max_depth:
+                return a
+
+
 def _first_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     """Indices of the least ``value`` within each distinct ``group``."""
     o = np.lexsort((value, group))
     first = np.ones(o.size, dtype=bool)
     first[1:] = group[o][1:] != group[o][:-1]
     return np.asarray(o[first])
+
+
+def _top_per_group(
+    group: np.ndarray, value: np.ndarray, groups: np.ndarray, top: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``groups`` (sorted), the indices of its ``top`` least values and those values,
+    as (len(groups), top) tables padded with -1 and inf."""
+    o = np.lexsort((value, group))
+    g_sorted = group[o]
+    first = np.searchsorted(g_sorted, g_sorted, side="left")
+    rank = np.arange(o.size) - first
+    row = np.searchsorted(groups, g_sorted)
+    use = (rank < top) & (row < groups.size)
+    use[use] &= groups[row[use]] == g_sorted[use]
+    idx = np.full((groups.size, top), -1)
+    val = np.full((groups.size, top), np.inf)
+    idx[row[use], rank[use]] = o[use]
+    val[row[use], rank[use]] = value[o[use]]
+    return idx, val
+
+
+def _pair(
+    i_in: np.ndarray, s_in: np.ndarray, j_out: np.ndarray, s_out: np.ndarray, x: Any, y: Any
+) -> list[tuple[int, int]]:
+    """The two moves of an exchange: item ``i_in[x]`` in, item ``j_out[y]`` out."""
+    return [(int(i_in[x]), int(s_in[x])), (int(j_out[y]), int(s_out[y]))]
 
 
 def chain_repair(
@@ -115,30 +171,21 @@ def chain_repair(
 
     def search(k: int, push: bool, light: bool) -> tuple[float, list[tuple[int, int]]] | None:
         v0 = float(viol(st.L[k], k, st.wl[k]))
-        dist = np.full(K, np.inf)
-        dist[k] = 0.0
-        settled = np.zeros(K, dtype=bool)
-        flow_w = np.zeros((K, model.m))  # the item entering (push) / leaving (pull) a territory
-        flow_l = np.zeros(K)
-        depth = np.zeros(K, dtype=int)
+        lab = _Labels(K, model.m, k, max_depth)  # flow: the item entering / leaving
+        dist, settled, flow_w, flow_l, depth = lab.arrays()
         pred: dict[int, tuple[int, int, int]] = {}  # territory -> (previous, item, new slot)
         best_d = np.inf
         end_pred: tuple[int, int, int] | None = None
-        while True:
-            open_d = np.where(settled, np.inf, dist)
-            a = int(np.argmin(open_d))
-            if not np.isfinite(open_d[a]) or open_d[a] >= best_d:
-                break
-            settled[a] = True
-            if depth[a] >= max_depth:
-                continue
+        while (a_ := lab.pop(best_d)) is not None:
+            a = a_
             if push:  # a sends one of its items on to a neighbour
                 items = np.nonzero(st.terr == a)[0]
                 va = viol(st.L[a] + flow_w[a] - W[items], a, st.wl[a] + flow_l[a] - load[items])
             else:  # a takes an item from the territory that holds it
                 pr = pairs[starts[a] : starts[a + 1]]
                 items, sl = pr // P, pr % P
-                keep = st.terr[items] != a
+                held = st.terr[items]
+                keep = (held != a) & ~settled[held]  # nothing from the path itself
                 items, sl = items[keep], sl[keep]
                 va = viol(st.L[a] - flow_w[a] + W[items], a, st.wl[a] - flow_l[a] + load[items])
             ok = va <= _EPS
@@ -191,58 +238,157 @@ def chain_repair(
             b = a
         return best_d, chain[::-1]
 
-    def best_swap(k: int) -> list[tuple[int, int]] | None:
-        """Cheapest exchange of one item each way between ``k`` and a neighbour that leaves
-        both inside every row: fixes two rows pulling opposite ways (e.g. potential below its
-        band while workload sits at capacity), which no one-way chain can."""
-        v_k = float(viol(st.L[k], k, st.wl[k]))
+    def direct_swap(k: int, top: int = 100_000) -> list[tuple[int, int]] | None:
+        """Cheapest exchange of one item each way between ``k`` and one neighbour (among each
+        side's ``top`` cheapest movable items) that keeps the neighbour inside every row and
+        fixes ``k``, or else most reduces its violation."""
         mine = np.nonzero(st.terr == k)[0]
         pr = pairs[starts[k] : starts[k + 1]]
         theirs, t_sl = pr // P, pr % P
-        keep = st.terr[theirs] != k
-        theirs, t_sl = theirs[keep], t_sl[keep]
+        on = st.terr[theirs] != k
+        theirs, t_sl = theirs[on], t_sl[on]
+        room_k = (model.lo[k] - st.L[k], model.hi[k] - st.L[k])  # allowed change at k
+        v_k = float(viol(st.L[k], k, st.wl[k]))
         best: tuple[tuple[int, float], list[tuple[int, int]]] | None = None
         for b in np.unique(st.terr[theirs]).tolist():
-            sel = st.terr[theirs] == b
-            i_in, s_in = theirs[sel], t_sl[sel]  # b -> k
-            hit = (cand[mine] == b) & valid[mine]
-            jj, s_out = np.nonzero(hit)
-            j_out = mine[jj]  # k -> b
-            if i_in.size == 0 or j_out.size == 0:
+            if viol(st.L[b], b, st.wl[b]) > _EPS:
                 continue
-            dW = W[i_in][:, None, :] - W[j_out][None, :, :]
-            dl = load[i_in][:, None] - load[j_out][None, :]
-            vk = viol(st.L[k] + dW, k, st.wl[k] + dl)
-            vb = viol(st.L[b] - dW, b, st.wl[b] - dl)
-            vb0 = float(viol(st.L[b], b, st.wl[b]))
-            ok = (vk < v_k - _EPS) & (vb <= vb0 + _EPS)
+            sel = st.terr[theirs] == b
+            i_in, s_in = theirs[sel], t_sl[sel]
+            jj, s_out = np.nonzero((cand[mine] == b) & valid[mine])
+            j_out = mine[jj]
+            if j_out.size == 0:
+                continue
+            c_in = cost[i_in, s_in] - cost[i_in, st.slot[i_in]]
+            c_out = cost[j_out, s_out] - cost[j_out, st.slot[j_out]]
+            oi, oj = np.argsort(c_in)[:top], np.argsort(c_out)[:top]
+            dl = load[i_in[oi]][:, None] - load[j_out[oj]][None, :]
+            ok_b = st.wl[b] - dl <= viol.cap[b]
+            full = st.wl[k] + dl <= viol.cap[k]
+            for a_ in range(model.m):  # attribute by attribute: (|in|, |out|) tables only
+                d_a = W[i_in[oi], a_][:, None] - W[j_out[oj], a_][None, :]  # change at k
+                ok_b &= (d_a <= st.L[b, a_] - model.lo[b, a_]) & (
+                    d_a >= st.L[b, a_] - model.hi[b, a_]
+                )
+                full &= (d_a >= room_k[0][a_]) & (d_a <= room_k[1][a_])
+            if not ok_b.any():
+                continue
+            full &= ok_b
+            if full.any():  # k fixed: the cheapest such exchange
+                key = np.where(full, c_in[oi][:, None] + c_out[oj][None, :], np.inf)
+                rank0 = 0
+            else:  # else the one that most reduces k's violation
+                xs, ys = np.nonzero(ok_b)
+                dW = W[i_in[oi][xs]] - W[j_out[oj][ys]]
+                vk = viol(st.L[k] + dW, k, st.wl[k] + dl[xs, ys])
+                key = np.full(ok_b.shape, np.inf)
+                key[xs, ys] = np.where(vk < v_k - _EPS, vk, np.inf)
+                rank0 = 1
+            x, y = np.unravel_index(int(np.argmin(key)), key.shape)
+            if not np.isfinite(key[x, y]):
+                continue
+            rank = (rank0, float(key[x, y]))
+            if best is None or rank < best[0]:
+                best = (rank, _pair(i_in[oi], s_in[oi], j_out[oj], s_out[oj], x, y))
+        return None if best is None else best[1]
+
+    def exchange_search(k: int, top: int = 48) -> list[tuple[int, int]] | None:
+        """Cheapest chain of *exchanges* fixing ``k``: ``k`` swaps one item each way with a
+        neighbour ``b1``, which passes its change on by swapping with ``b2``, and so on until a
+        territory absorbs it. This fixes two rows pulling opposite ways (potential below its
+        band while the account count or the workload sits at its limit), which no one-way
+        chain can. Each step looks at the ``top`` cheapest items each way."""
+        v0 = float(viol(st.L[k], k, st.wl[k]))
+        lab = _Labels(K, model.m, k, max_depth)  # flow: the net change an exchange brings
+        dist, settled, flow_w, flow_l, depth = lab.arrays()
+        pred: dict[int, tuple[int, list[tuple[int, int]]]] = {}
+        best_d = np.inf
+        best_end: tuple[int, list[tuple[int, int]]] | None = None
+        while (a_ := lab.pop(best_d)) is not None:
+            a = a_
+            La, wla = st.L[a] + flow_w[a], st.wl[a] + flow_l[a]
+            mine = np.nonzero(st.terr == a)[0]
+            if a in pred:  # the item a already gave its predecessor stays there
+                mine = mine[mine != pred[a][1][0][0]]
+            pr = pairs[starts[a] : starts[a + 1]]
+            theirs, t_sl = pr // P, pr % P
+            held = st.terr[theirs]
+            on = (held != a) & ~settled[held]
+            # in: items of neighbours b that list a; out: items of a that list b
+            i_in, s_in, b_in = theirs[on], t_sl[on], held[on]
+            jj, s_out = np.nonzero(valid[mine] & (cand[mine] != a))
+            j_out, b_out = mine[jj], cand[mine[jj], s_out]
+            keep_out = ~settled[b_out]
+            j_out, s_out, b_out = j_out[keep_out], s_out[keep_out], b_out[keep_out]
+            B = np.intersect1d(b_in, b_out)
+            if B.size == 0:
+                continue
+            c_in = cost[i_in, s_in] - cost[i_in, st.slot[i_in]]
+            c_out = cost[j_out, s_out] - cost[j_out, st.slot[j_out]]
+            # the ``top`` cheapest each way per neighbour, padded into (|B|, top) tables
+            ix_in, CI = _top_per_group(b_in, c_in, B, top)
+            ix_out, CJ = _top_per_group(b_out, c_out, B, top)
+            Ii, Is = i_in[ix_in.clip(min=0)], s_in[ix_in.clip(min=0)]
+            Jj, Js = j_out[ix_out.clip(min=0)], s_out[ix_out.clip(min=0)]
+            dW = W[Ii][:, :, None, :] - W[Jj][:, None, :, :]  # change at a, (|B|, top, top, m)
+            dl = load[Ii][:, :, None] - load[Jj][:, None, :]
+            real = (ix_in >= 0)[:, :, None] & (ix_out >= 0)[:, None, :]
+            va = viol(La + dW, a, wla + dl)
+            ok = real & (va <= _EPS)
+            if a == k and not ok.any():
+                vmin = float(np.where(real, va, np.inf).min())
+                ok = real & (va <= vmin + 0.25 * (v0 - vmin)) & (va < v0 - _EPS)
             if not ok.any():
                 continue
-            c = (cost[i_in, s_in] - cost[i_in, st.slot[i_in]])[:, None] + (
-                cost[j_out, s_out] - cost[j_out, st.slot[j_out]]
-            )[None, :]
-            full = ok & (vk <= _EPS)
-            # a full fix at least cost; else the largest reduction
-            key = (0, np.where(full, c, np.inf)) if full.any() else (1, np.where(ok, vk, np.inf))
-            a_, b_ = np.unravel_index(int(np.argmin(key[1])), c.shape)
-            rank = (key[0], float(key[1][a_, b_]))
-            if best is None or rank < best[0]:
-                best = (rank, [(int(i_in[a_]), int(s_in[a_])), (int(j_out[b_]), int(s_out[b_]))])
-        return None if best is None else best[1]
+            d = dist[a] + CI[:, :, None] + CJ[:, None, :]
+            Bb = B[:, None, None]
+            vb = viol(st.L[Bb] - dW, Bb, st.wl[Bb] - dl)
+            sink = ok & (vb <= _EPS)
+            if sink.any():
+                e = np.unravel_index(int(np.argmin(np.where(sink, d, np.inf))), d.shape)
+                if d[e] < best_d:
+                    best_d = float(d[e])
+                    best_end = (a, _pair(Ii[e[0]], Is[e[0]], Jj[e[0]], Js[e[0]], e[1], e[2]))
+            dd = np.where(ok & ~sink, d, np.inf).reshape(B.size, -1)
+            flat = dd.argmin(axis=1)
+            for g in np.nonzero(dd[np.arange(B.size), flat] < dist[B])[0].tolist():
+                b = int(B[g])
+                x, y = divmod(int(flat[g]), ix_out.shape[1])
+                dist[b] = d[g, x, y]
+                flow_w[b] = -dW[g, x, y]
+                flow_l[b] = -dl[g, x, y]
+                depth[b] = depth[a] + 1
+                pred[b] = (a, _pair(Ii[g], Is[g], Jj[g], Js[g], x, y))
+        if best_end is None:
+            return None
+        chain = list(best_end[1])
+        a = best_end[0]
+        while a != k:
+            prev, mv = pred[a]
+            chain = mv + chain
+            a = prev
+        return chain
 
     skip = np.zeros(K, dtype=bool)
     all_k = np.arange(K)
+    applied = 0  # chains applied since the skipped territories were last retried
     while time.perf_counter() - t0 < seconds:
         v = np.where(skip, 0.0, viol(st.L, all_k, st.wl))
         k = int(np.argmax(v))
         if v[k] <= _EPS:
-            break
+            if applied == 0 or not skip.any():
+                break
+            skip[:] = False  # the neighbourhoods changed since: try the skipped ones again
+            applied = 0
+            continue
         over = bool((st.L[k] > model.hi[k]).any() or st.wl[k] > viol.cap[k])
         found = search(k, push=over, light=False)
         if found is None:  # retry preferring the lightest moves, which keep most slack downstream
             found = search(k, push=over, light=True)
         if found is None:
-            swap = best_swap(k)
+            swap = direct_swap(k)
+            if swap is None:
+                swap = exchange_search(k)
             if swap is None:
                 skip[k] = True
                 continue
@@ -253,13 +399,28 @@ def chain_repair(
             if d_mv > 0 and st.moved + d_mv > model.max_move + 1e-9:
                 skip[k] = True
                 continue
-            st.moved += d_mv
-        for i, s in chain:
-            a, b = int(st.terr[i]), int(cand[i, s])
-            st.L[a] -= W[i]
-            st.L[b] += W[i]
-            st.wl[a] -= load[i]
-            st.wl[b] += load[i]
-            st.slot[i] = s
-            st.terr[i] = b
+        else:
+            d_mv = 0.0
+        before = float(viol(st.L, all_k, st.wl).sum())
+        undo = [(i, int(st.slot[i])) for i, _ in chain]
+        _apply(st, chain, cand, W, load)
+        if float(viol(st.L, all_k, st.wl).sum()) >= before - _EPS:  # no net gain: take it back
+            _apply(st, undo[::-1], cand, W, load)
+            skip[k] = True
+            continue
+        st.moved += d_mv
+        applied += 1
     return st.slot
+
+
+def _apply(
+    st: _State, moves: list[tuple[int, int]], cand: np.ndarray, W: np.ndarray, load: np.ndarray
+) -> None:
+    for i, s in moves:
+        a, b = int(st.terr[i]), int(cand[i, s])
+        st.L[a] -= W[i]
+        st.L[b] += W[i]
+        st.wl[a] -= load[i]
+        st.wl[b] += load[i]
+        st.slot[i] = s
+        st.terr[i] = b

@@ -213,40 +213,69 @@ def _include(model: AlignmentModel, terr: np.ndarray) -> AlignmentModel:
     return replace(model, cand=cand, cost=cost, move=move)
 
 
+def _elastic_prices(model: AlignmentModel, dual: Dual) -> tuple[np.ndarray, np.ndarray, float]:
+    """Unit prices of violating each coupling row: ten times the largest multiplier of its
+    kind plus the cost of a typical item per unit of the row's quantity."""
+    valid = model.valid()
+    c_typ = float(np.abs(model.cost[valid]).mean()) if valid.any() else 1.0
+    w_typ = np.maximum(np.abs(model.W).mean(axis=0), 1e-12)  # (m,)
+    p_bal = 10.0 * (np.abs(dual.mu).max(axis=0) + c_typ / w_typ)  # (m,)
+    p_cap = 10.0 * (float(dual.gam.max(initial=0.0)) + c_typ / max(float(model.load.mean()), 1e-12))
+    mv = model.move[valid]
+    mv_typ = float(mv[mv > 0].mean()) if (mv > 0).any() else 1.0
+    p_mv = 10.0 * (dual.nu + c_typ / mv_typ)
+    return np.tile(p_bal, (model.K, 1)), np.full(model.K, p_cap), p_mv
+
+
 def restricted_lp_rounding(
     model: AlignmentModel,
     dual: Dual,
     keep: np.ndarray | None,
     options: SolverOptions,
     seconds: float,
-    width: int = 2,
+    share: float = 0.25,
 ) -> np.ndarray | None:
-    """Round the LP over each item's ``width`` slots of least reduced cost at ``dual``.
+    """Round the LP restricted to the slots that matter at the multipliers ``dual``.
 
-    The LP (every coupling row, plus the slots of ``keep`` where given, so that a near-feasible
-    start stays reachable) is solved by HiGHS's simplex; a basic solution splits at most about
-    one item per coupling row, so rounding each item to its largest share leaves only a few
-    territories slightly outside their bands. Returns the rounded slots, or None when the LP
-    is not solved to optimality within ``seconds``.
+    Every item keeps its slot of least reduced cost; the ``share`` of items whose second-best
+    slot is closest (the boundary between territories) also keep that one, and every item keeps
+    its slot of ``keep`` where given (a near-feasible start). The coupling rows are made elastic
+    (violations priced well above any multiplier, see :func:`_elastic_prices`), so the LP is
+    never infeasible; HiGHS's simplex solves it. A basic solution splits at most about one item
+    per coupling row, so rounding each item to its largest share leaves only a few territories
+    slightly outside their bands, for :func:`~spmopt.territory.chains.chain_repair`. Returns
+    the rounded slots, or None when the LP is not solved within ``seconds``.
     """
     n = model.n
     rows = np.arange(n)
     valid = model.valid()
     r = np.where(valid, reduced_costs(model, dual.mu, dual.gam, dual.nu), np.inf)
-    w = min(width, r.shape[1])
-    near = np.argpartition(r, w - 1, axis=1)[:, :w]
+    order = np.argsort(r, axis=1)[:, : min(2, r.shape[1])]
     allowed = np.zeros(model.cand.shape, dtype=bool)
-    allowed[rows[:, None], near] = True
+    allowed[rows, order[:, 0]] = True
+    if order.shape[1] > 1:
+        gap = r[rows, order[:, 1]] - r[rows, order[:, 0]]
+        near = np.isfinite(gap)
+        if near.any():
+            near &= gap <= np.quantile(gap[near], share)
+        allowed[rows[near], order[near, 1]] = True
     if keep is not None:
         has = keep >= 0
         allowed[rows[has], keep[has]] = True
     allowed &= valid
-    sub = build_submip(model, rows, allowed, np.zeros(n, dtype=int), integer=False)
+    sub = build_submip(
+        model,
+        rows,
+        allowed,
+        np.zeros(n, dtype=int),
+        integer=False,
+        elastic=_elastic_prices(model, dual),
+    )
     sub.h.setOptionValue("solver", "simplex")  # type: ignore[attr-defined]
-    info = solve_highs(sub.h, replace(options, time_limit=max(seconds, 0.5)))
+    info = solve_highs(sub.h, replace(options, time_limit=max(seconds, 0.2)))
     if info.status != "optimal":
         return None
-    x = np.asarray(sub.h.getSolution().col_value)  # type: ignore[attr-defined]
+    x = np.asarray(sub.h.getSolution().col_value)[: sub.col_item.size]  # type: ignore[attr-defined]
     X = np.zeros(model.cand.shape)
     X[sub.col_item, sub.col_slot] = x
     return np.asarray(X.argmax(axis=1))
@@ -363,19 +392,28 @@ def improve_by_neighbourhoods(
 
 
 def repair_by_neighbourhoods(
-    model: AlignmentModel, slot: np.ndarray, options: SolverOptions, seconds: float
+    model: AlignmentModel,
+    slot: np.ndarray,
+    options: SolverOptions,
+    seconds: float,
+    prices: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """Fix violated territories one neighbourhood at a time with small MIPs.
 
     For the most violated territory, its items and those of its nearest territories (by shared
-    cheap choices) may move among those territories, with their rows enforced and every other
-    row left as it is; the group grows when that is infeasible.
+    cheap choices) may move among those territories; every other row is left as it is. With
+    ``prices`` (see :func:`_elastic_prices`) the group's rows are elastic, so the MIP always
+    has the current assignment as a solution and HiGHS trades violation for cost at those
+    prices; the result is kept only when the total violation falls. The group grows when
+    nothing is gained. The MIP gap is set on the group's own cost, not the whole objective.
     """
     t0 = time.perf_counter()
     slot = slot.copy()
     rows = np.arange(model.n)
     sizes = [6, 12, 24, 48]
-    neigh = {s: territory_neighbours(model, min(s, model.K)) for s in sizes[:1]}
+    neigh: dict[int, list[np.ndarray]] = {}
+    tried: set[tuple[int, int]] = set()
+    hopeless: list[int] = []
     while time.perf_counter() - t0 < seconds:
         terr = model.territory_of(slot)
         L = model.loads(slot)
@@ -386,11 +424,16 @@ def repair_by_neighbourhoods(
             v += np.maximum(wl - model.cap, 0) / np.maximum(
                 np.where(np.isfinite(model.cap), model.cap, 1), 1e-12
             )
+        v[hopeless] = 0.0
         if v.max() <= 1e-9:
             break
         k = int(np.argmax(v))
+        before = model.violation(slot)
         fixed_one = False
         for size in sizes:
+            if (k, size) in tried:
+                continue
+            tried.add((k, size))
             if size not in neigh:
                 neigh[size] = territory_neighbours(model, min(size, model.K))
             group = neigh[size][k]
@@ -400,21 +443,27 @@ def repair_by_neighbourhoods(
             allowed = np.zeros(model.cand.shape, dtype=bool)
             allowed[free] = active[model.cand[free].clip(min=0)] & (model.cand[free] >= 0)
             allowed[rows, slot] = True
-            sub = build_submip(model, free, allowed, slot, active=active)
+            sub = build_submip(model, free, allowed, slot, active=active, elastic=prices)
             left = seconds - (time.perf_counter() - t0)
             if left <= 0.1:
                 break
-            _info, new = solve_submip(
-                sub, replace(options, time_limit=min(left, 3.0), mip_rel_gap=1e-2)
+            own = float(np.abs(model.cost[free, slot[free]]).sum())
+            opts = replace(
+                options,
+                time_limit=min(left, 3.0),
+                mip_rel_gap=1e-9,
+                extra={**options.extra, "mip_abs_gap": 1e-3 * max(own, 1e-9)},
             )
-            if new is not None:
+            _info, new = solve_submip(sub, opts, start=slot if prices is not None else None)
+            if new is not None and model.violation(new) < before - 1e-12:
                 slot = new
                 fixed_one = True
+                tried = {t for t in tried if t[0] != k}  # progress: k may try again
                 break
             if size >= model.K:
                 break
         if not fixed_one:
-            break
+            hopeless.append(k)
     return slot
 
 
@@ -606,8 +655,8 @@ def solve_model(
             break
         prev = (model, dual)
         model = (
-            _include(_reprice(model, dual, width), model.territory_of(start_slot))
-            if (start_slot is not None)
+            _include(_reprice(model, dual, width), terr0)
+            if start_slot is not None
             else _reprice(model, dual, width)
         )
         dual = maximise_smoothed_dual(
@@ -627,11 +676,11 @@ def solve_model(
     rounded = (
         None
         if model.dense
-        else restricted_lp_rounding(model, dual, start_slot, options, 0.3 * left())
+        else restricted_lp_rounding(model, dual, start_slot, options, 0.5 * left())
     )
     if rounded is not None:
         # a few territories just outside their bands: chains of moves fix them cheaply
-        fixed = chain_repair(model, rounded, seconds=max(0.1 * left(), 0.2))
+        fixed = chain_repair(model, rounded, seconds=max(0.35 * left(), 0.2))
     else:
         fixed = repair(model, dual.slot, seconds=max(0.1 * left(), 0.2))
         if start_slot is not None and not model.is_feasible(fixed, tol=1e-6):
@@ -639,7 +688,9 @@ def solve_model(
             if model.violation(alt) < model.violation(fixed):
                 fixed = alt
     if not model.is_feasible(fixed, tol=1e-6):
-        fixed = repair_by_neighbourhoods(model, fixed, options, max(0.4 * left(), 0.5))
+        fixed = repair_by_neighbourhoods(
+            model, fixed, options, max(0.4 * left(), 0.5), _elastic_prices(model, dual)
+        )
     if model.is_feasible(fixed, tol=1e-6):
         incumbent, upper = fixed, model.objective(fixed)
 
@@ -678,6 +729,7 @@ def solve_model(
             obj = model.objective(slot)
             if obj < upper:
                 incumbent, upper = slot, obj
+        timed_out = info.status == "time_limit"
         if incumbent is None:
             if frac >= 1.0 or (not model.dense and frac * model.n > max_items):
                 break
@@ -698,6 +750,18 @@ def solve_model(
             "no feasible assignment found within the time limit (none proven impossible)",
         )
         return EngineResult(None, info, model, dual, partial=fixed)
+    if not model.dense and (relative_gap(upper, lower) or 0.0) > options.mip_rel_gap and left() > 1:
+        # large models: exact re-optimisation of small groups of neighbouring territories
+        incumbent = improve_by_neighbourhoods(
+            model,
+            incumbent,
+            options,
+            left() - 0.5,
+            seed=options.seed,
+            target=lower * (1 + options.mip_rel_gap) if lower > 0 else -np.inf,
+        )
+        upper = model.objective(incumbent)
+        timed_out = left() <= 1.0
 
     # 3. exact reduced MIP
     bound = lower

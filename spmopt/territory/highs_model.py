@@ -39,11 +39,15 @@ def build_submip(
     integer: bool = True,
     cuts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
     active: np.ndarray | None = None,
+    elastic: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> SubMip:
     """Build the MIP over the items ``free`` (indices) and their ``allowed`` (n, P) slots.
 
     ``cuts`` are rows ``sum coef * x[item, territory] <= 0`` given as (items, territories,
     coefficients) arrays; pairs that are not columns of this MIP are treated as fixed.
+    ``elastic`` = (balance price (K, m), capacity price (K,), disruption price) makes every
+    coupling row soft: a slack column per side and row, priced per unit of the row's
+    quantity, comes after the item columns.
     """
     import highspy
 
@@ -144,16 +148,38 @@ def build_submip(
         row_lo = np.concatenate([row_lo, np.asarray(extra_lo)])
         row_hi = np.concatenate([row_hi, np.asarray(extra_hi)])
     nrow += n_cut
+    col_cost = model.cost[col_item, col_slot].astype(float)
+    col_up = np.ones(ncol)
+    if elastic is not None:
+        p_bal, p_cap, p_mv = elastic
+        el_rows = [np.repeat(np.arange(r_bal0, r_cap0), 2)]
+        el_vals = [np.tile([1.0, -1.0], K * m)]
+        el_cost = [np.repeat(np.asarray(p_bal, dtype=float).ravel(), 2)]
+        if use_cap:
+            el_rows.append(np.arange(r_cap0, r_mv))
+            el_vals.append(-np.ones(K))
+            el_cost.append(np.asarray(p_cap, dtype=float))
+        if use_mv:
+            el_rows.append(np.array([r_mv]))
+            el_vals.append(np.array([-1.0]))
+            el_cost.append(np.array([float(p_mv)]))
+        er = np.concatenate(el_rows)
+        ri.append(er)
+        ci.append(ncol + np.arange(er.size))
+        vi.append(np.concatenate(el_vals))
+        col_cost = np.concatenate([col_cost, np.concatenate(el_cost)])
+        col_up = np.concatenate([col_up, np.full(er.size, np.inf)])
+    n_all = col_cost.size
     A = sp.csc_matrix(
-        (np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))), shape=(nrow, ncol)
+        (np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))), shape=(nrow, n_all)
     )
     A.sum_duplicates()
     lp = highspy.HighsLp()
-    lp.num_col_ = ncol
+    lp.num_col_ = n_all
     lp.num_row_ = nrow
-    lp.col_cost_ = model.cost[col_item, col_slot].astype(float)
-    lp.col_lower_ = np.zeros(ncol)
-    lp.col_upper_ = np.ones(ncol)
+    lp.col_cost_ = col_cost
+    lp.col_lower_ = np.zeros(n_all)
+    lp.col_upper_ = col_up
     lp.row_lower_ = row_lo
     lp.row_upper_ = row_hi
     lp.offset_ = fixed_cost
@@ -162,7 +188,9 @@ def build_submip(
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
     if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * ncol
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * ncol + [
+            highspy.HighsVarType.kContinuous
+        ] * (n_all - ncol)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(lp)
@@ -183,7 +211,7 @@ def solve_submip(
     info = solve_highs(h, options)
     if not info.has_solution:
         return info, None
-    x = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
+    x = np.asarray(h.getSolution().col_value)[: sub.col_item.size]  # type: ignore[attr-defined]
     slot = sub.fixed_slot.copy()
     on = x > 0.5
     slot[sub.col_item[on]] = sub.col_slot[on]
