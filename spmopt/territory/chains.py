@@ -127,6 +127,7 @@ def chain_repair(
     seconds: float = 10.0,
     *,
     max_depth: int = 16,
+    move_price: float = 0.0,
 ) -> np.ndarray:
     """Repair band and capacity violations of ``slot`` by cheapest chains of moves.
 
@@ -139,6 +140,9 @@ def chain_repair(
         Wall-clock budget [s].
     max_depth : int
         Longest chain (number of moves).
+    move_price : float
+        Price per unit of disruption added to each move's cost (the disruption row's
+        multiplier), so chains prefer moves that keep accounts where they are.
 
     Returns
     -------
@@ -150,7 +154,7 @@ def chain_repair(
     rows = np.arange(n)
     cand = model.cand
     valid = model.valid()
-    cost = np.where(valid, model.cost, np.inf)
+    cost = np.where(valid, model.cost + move_price * model.move, np.inf)
     W, load = model.W, model.load
     viol = _Rows(model)
     terr = cand[rows, slot]

@@ -680,7 +680,7 @@ def solve_model(
     )
     if rounded is not None:
         # a few territories just outside their bands: chains of moves fix them cheaply
-        fixed = chain_repair(model, rounded, seconds=max(0.35 * left(), 0.2))
+        fixed = chain_repair(model, rounded, seconds=max(0.35 * left(), 0.2), move_price=dual.nu)
     else:
         fixed = repair(model, dual.slot, seconds=max(0.1 * left(), 0.2))
         if start_slot is not None and not model.is_feasible(fixed, tol=1e-6):
