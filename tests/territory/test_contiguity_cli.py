@@ -113,6 +113,28 @@ def test_pruned_path_bound_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert res.metrics["objective"] >= exact.metrics["bound"] * (1 - 1e-9)
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"balance": {"potential": 0.05, "accounts": 0.1}},
+        {"balance": {"potential": 0.05}, "max_disruption": 0.6, "disruption_basis": "accounts"},
+    ],
+)
+def test_pruned_path_meets_every_row(monkeypatch: pytest.MonkeyPatch, settings: dict) -> None:
+    acc, reps = make_instance(400, 10, 5)
+    monkeypatch.setattr(aligner_mod, "DENSE_MAX", 100)
+    res = TerritoryAligner(candidates=4, time_limit=10, mip_rel_gap=1e-3, **settings).solve(
+        acc, reps
+    )
+    assert res.feasible
+    assert res.assignment["account_id"].is_unique and len(res.assignment) == len(acc)
+    for attr, tol in settings["balance"].items():
+        assert res.metrics[f"max_deviation_{attr}"] <= tol + 1e-7
+    if "max_disruption" in settings:
+        assert res.metrics["disruption_share"] <= settings["max_disruption"] + 1e-9
+    assert res.metrics["objective"] >= res.metrics["bound"] * (1 - 1e-9)
+
+
 def test_cli_align_writes_tables(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     from spmopt.data import generate
 
