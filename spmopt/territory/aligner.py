@@ -116,9 +116,10 @@ class TerritoryAligner:
         Nearest territories kept per account on large instances (with column generation, so
         the bound stays valid).
     method : {"auto", "mip", "heuristic"}
-        ``auto``: Lagrangian bound, boundary MIP and exact reduced MIP (pruned on large
-        instances); ``mip``: the plain full MIP through pyomo; ``heuristic``: skip the exact
-        phase.
+        ``auto``: LP or Lagrangian bound, LP rounding repaired by chains of moves, boundary
+        and neighbourhood MIPs, and the exact reduced MIP (see
+        :mod:`spmopt.territory.engine`); ``mip``: the plain full MIP through pyomo;
+        ``heuristic``: skip the exact phase.
     time_limit : float
         Seconds for the whole solve (overrides ``solver.time_limit``).
     mip_rel_gap : float

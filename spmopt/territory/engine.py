@@ -1,12 +1,16 @@
-"""The default solution method: Lagrangian bound, boundary MIP, then an exact reduced MIP.
+"""The default solution method: Lagrangian bound, LP rounding with chain repair, then MIPs.
 
 1. **Bound.** Maximise the Lagrangian dual (:mod:`spmopt.territory.lagrangian`); for pruned models
    price every territory at the final multipliers, add the columns that price out and repeat
    (column generation), so the reported bound holds for the full model.
-2. **Primal.** At the best multipliers most items have a clear cheapest territory. Those stay
-   fixed; the items whose two cheapest reduced costs are close (the boundary) and their close
-   slots go into a MIP with every coupling row (HiGHS from arrays). If it is infeasible the
-   boundary widens, up to every item.
+2. **Primal.** On pruned (large) models, solve the LP restricted to each item's slot of least
+   reduced cost, plus the second one for the quarter of items nearest a territory boundary,
+   with elastic coupling rows (:func:`restricted_lp_rounding`); round each item to its largest
+   share; repair the few territories left outside their bands by chains of moves and exchanges
+   (:mod:`spmopt.territory.chains`), then by small neighbourhood MIPs if any remain. Dense models
+   solve the full LP instead (:func:`_lp_path`). Then a boundary MIP: the items whose two cheapest
+   reduced costs are close and their close slots, with every coupling row (HiGHS from arrays);
+   on large models, exact re-optimisation of groups of neighbouring territories follows.
 3. **Exact.** Lagrangian reduced-cost fixing: a slot whose reduced cost exceeds the item's best
    by more than ``incumbent - bound`` is in no better solution, so it is dropped; the remaining MIP
    (usually a few percent of the columns) is solved by HiGHS warm-started from the incumbent, with
