@@ -13,7 +13,9 @@ shortest-path search over territories: each territory is reached once, by the ch
 found so far, and expanding it scans all its items (pushing) or all items that list it as a
 candidate (pulling) at once with numpy. Chains are applied one at a time, most violated
 territory first, until every band holds, nothing helps, or time is up. Capacity rows are checked
-with the bands; a chain that would break the disruption cap is not applied.
+with the bands; a chain that would break the disruption cap is not applied, and when the start
+itself exceeds the cap, single moves back towards the current alignment that keep every band
+reduce it.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class _Rows:
         self.scale = np.maximum(np.abs(model.target), 1e-12)
         fin = np.isfinite(model.cap)
         self.cap = np.where(fin, model.cap, np.inf)
-        self.cap_scale = np.where(fin, np.maximum(np.abs(self.cap), 1e-12), 1.0)
+        self.cap_scale = np.where(fin, np.maximum(self.cap, 1.0), 1.0)  # as model.violation
 
     def __call__(self, L: np.ndarray, k: np.ndarray | int, wl: np.ndarray | float) -> np.ndarray:
         v = np.maximum(L - self.hi[k], 0.0) + np.maximum(self.lo[k] - L, 0.0)
@@ -139,7 +141,7 @@ def chain_repair(
     seconds : float
         Wall-clock budget [s].
     max_depth : int
-        Longest chain (number of moves).
+        Longest chain (territories on its path; an exchange chain moves two items per step).
     move_price : float
         Price per unit of disruption added to each move's cost (the disruption row's
         multiplier), so chains prefer moves that keep accounts where they are.
@@ -150,6 +152,11 @@ def chain_repair(
         The repaired slots; territories no chain could fix keep their violation.
     """
     t0 = time.perf_counter()
+    deadline = t0 + seconds
+
+    def late() -> bool:
+        return time.perf_counter() > deadline
+
     n, K, P = model.n, model.K, model.cand.shape[1]
     rows = np.arange(n)
     cand = model.cand
@@ -180,7 +187,7 @@ def chain_repair(
         pred: dict[int, tuple[int, int, int]] = {}  # territory -> (previous, item, new slot)
         best_d = np.inf
         end_pred: tuple[int, int, int] | None = None
-        while (a_ := lab.pop(best_d)) is not None:
+        while (a_ := lab.pop(best_d)) is not None and not late():
             a = a_
             if push:  # a sends one of its items on to a neighbour
                 items = np.nonzero(st.terr == a)[0]
@@ -242,7 +249,7 @@ def chain_repair(
             b = a
         return best_d, chain[::-1]
 
-    def direct_swap(k: int, top: int = 100_000) -> list[tuple[int, int]] | None:
+    def direct_swap(k: int, top: int = 512) -> list[tuple[int, int]] | None:
         """Cheapest exchange of one item each way between ``k`` and one neighbour (among each
         side's ``top`` cheapest movable items) that keeps the neighbour inside every row and
         fixes ``k``, or else most reduces its violation."""
@@ -255,6 +262,8 @@ def chain_repair(
         v_k = float(viol(st.L[k], k, st.wl[k]))
         best: tuple[tuple[int, float], list[tuple[int, int]]] | None = None
         for b in np.unique(st.terr[theirs]).tolist():
+            if late():
+                break
             if viol(st.L[b], b, st.wl[b]) > _EPS:
                 continue
             sel = st.terr[theirs] == b
@@ -308,7 +317,7 @@ def chain_repair(
         pred: dict[int, tuple[int, list[tuple[int, int]]]] = {}
         best_d = np.inf
         best_end: tuple[int, list[tuple[int, int]]] | None = None
-        while (a_ := lab.pop(best_d)) is not None:
+        while (a_ := lab.pop(best_d)) is not None and not late():
             a = a_
             La, wla = st.L[a] + flow_w[a], st.wl[a] + flow_l[a]
             mine = np.nonzero(st.terr == a)[0]
@@ -376,7 +385,7 @@ def chain_repair(
     skip = np.zeros(K, dtype=bool)
     all_k = np.arange(K)
     applied = 0  # chains applied since the skipped territories were last retried
-    while time.perf_counter() - t0 < seconds:
+    while not late():
         v = np.where(skip, 0.0, viol(st.L, all_k, st.wl))
         k = int(np.argmax(v))
         if v[k] <= _EPS:
@@ -414,7 +423,41 @@ def chain_repair(
             continue
         st.moved += d_mv
         applied += 1
+    if model.max_move is not None:
+        _undo_disruption(model, st, viol, late)
     return st.slot
+
+
+def _undo_disruption(model: AlignmentModel, st: _State, viol: _Rows, late: Any) -> None:
+    """While the disruption cap is exceeded, make the single moves that reduce disruption
+    (mostly accounts going back to their current territory) at least extra cost per unit of
+    disruption removed, keeping both territories inside every row; many per pass, each
+    territory in at most one of them."""
+    assert model.max_move is not None
+    rows = np.arange(model.n)
+    valid = model.valid()
+    while not late() and st.moved > model.max_move * (1 + 1e-12) + 1e-12:
+        d_mv = model.move - model.move[rows, st.slot][:, None]
+        ii, ss = np.nonzero(valid & (d_mv < -_EPS) & (model.cand != st.terr[:, None]))
+        if ii.size == 0:
+            return
+        a, b = st.terr[ii], model.cand[ii, ss]
+        feas = viol(st.L[a] - model.W[ii], a, st.wl[a] - model.load[ii]) <= _EPS
+        feas &= viol(st.L[b] + model.W[ii], b, st.wl[b] + model.load[ii]) <= _EPS
+        if not feas.any():
+            return
+        ii, ss, a, b = ii[feas], ss[feas], a[feas], b[feas]
+        gain = -d_mv[ii, ss]
+        score = (model.cost[ii, ss] - model.cost[ii, st.slot[ii]]) / gain
+        used = np.zeros(model.K, dtype=bool)
+        for j in np.argsort(score, kind="stable").tolist():
+            if st.moved <= model.max_move * (1 + 1e-12) + 1e-12:
+                break
+            if used[a[j]] or used[b[j]]:
+                continue
+            used[a[j]] = used[b[j]] = True
+            _apply(st, [(int(ii[j]), int(ss[j]))], model.cand, model.W, model.load)
+            st.moved -= float(gain[j])
 
 
 def _apply(

@@ -221,13 +221,17 @@ def _elastic_prices(model: AlignmentModel, dual: Dual) -> tuple[np.ndarray, np.n
     """Unit prices of violating each coupling row: ten times the largest multiplier of its
     kind plus the cost of a typical item per unit of the row's quantity."""
     valid = model.valid()
-    c_typ = float(np.abs(model.cost[valid]).mean()) if valid.any() else 1.0
-    w_typ = np.maximum(np.abs(model.W).mean(axis=0), 1e-12)  # (m,)
+    c = np.abs(model.cost[valid])
+    c_typ = float(c.mean()) if c.size and c.mean() > 0 else 1.0
+
+    def typical(x: np.ndarray) -> float:  # mean of the non-zero magnitudes (1 if none)
+        x = np.abs(x[x != 0])
+        return float(x.mean()) if x.size else 1.0
+
+    w_typ = np.array([typical(model.W[:, a]) for a in range(model.m)])
     p_bal = 10.0 * (np.abs(dual.mu).max(axis=0) + c_typ / w_typ)  # (m,)
-    p_cap = 10.0 * (float(dual.gam.max(initial=0.0)) + c_typ / max(float(model.load.mean()), 1e-12))
-    mv = model.move[valid]
-    mv_typ = float(mv[mv > 0].mean()) if (mv > 0).any() else 1.0
-    p_mv = 10.0 * (dual.nu + c_typ / mv_typ)
+    p_cap = 10.0 * (float(dual.gam.max(initial=0.0)) + c_typ / typical(model.load))
+    p_mv = 10.0 * (dual.nu + c_typ / typical(model.move[valid]))
     return np.tile(p_bal, (model.K, 1)), np.full(model.K, p_cap), p_mv
 
 
@@ -416,7 +420,6 @@ def repair_by_neighbourhoods(
     rows = np.arange(model.n)
     sizes = [6, 12, 24, 48]
     neigh: dict[int, list[np.ndarray]] = {}
-    tried: set[tuple[int, int]] = set()
     hopeless: list[int] = []
     while time.perf_counter() - t0 < seconds:
         terr = model.territory_of(slot)
@@ -435,9 +438,6 @@ def repair_by_neighbourhoods(
         before = model.violation(slot)
         fixed_one = False
         for size in sizes:
-            if (k, size) in tried:
-                continue
-            tried.add((k, size))
             if size not in neigh:
                 neigh[size] = territory_neighbours(model, min(size, model.K))
             group = neigh[size][k]
@@ -462,7 +462,7 @@ def repair_by_neighbourhoods(
             if new is not None and model.violation(new) < before - 1e-12:
                 slot = new
                 fixed_one = True
-                tried = {t for t in tried if t[0] != k}  # progress: k may try again
+                hopeless.clear()  # the neighbourhoods changed: every territory may try again
                 break
             if size >= model.K:
                 break

@@ -116,7 +116,7 @@ def build_submip(
         row_hi[r_bal0:r_cap0][off] = np.inf
         if use_cap:
             row_hi[r_cap0:r_mv][~active] = np.inf
-        if use_mv and row_hi[r_mv] < 0:
+        if use_mv and row_hi[r_mv] < 0 and elastic is None:
             row_hi[r_mv] = np.inf
     # contiguity cuts
     n_cut = 0

@@ -120,33 +120,90 @@ def test_swap_fixes_potential_below_band_at_capacity() -> None:
 
 
 @st.composite
-def random_case(draw: st.DrawFn) -> tuple[AlignmentModel, np.ndarray]:
+def random_case(draw: st.DrawFn) -> tuple[AlignmentModel, np.ndarray, float]:
+    """Small random models: one or two attributes, padded slots, capacities (some below one),
+    and a disruption cap around the start's own disruption."""
     K = draw(st.integers(2, 4))
     n = draw(st.integers(K, 9))
-    seed = draw(st.integers(0, 10_000))
-    rng = np.random.default_rng(seed)
+    m = draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
     cost = rng.uniform(0, 10, (n, K))
     cost[rng.random((n, K)) < 0.3] = np.inf
     home = rng.integers(0, K, n)
     cost[np.arange(n), home] = rng.uniform(0, 10, n)  # the start is always allowed
-    weight = rng.integers(1, 20, n).astype(float)
+    order = np.argsort(~np.isfinite(cost), axis=1, kind="stable")  # padding last, as in models
+    cand = np.where(np.isfinite(np.take_along_axis(cost, order, 1)), order, -1)
+    cost = np.take_along_axis(cost, order, 1)
+    W = rng.integers(1, 20, (n, m)).astype(float)
     tol = draw(st.sampled_from([0.1, 0.3, 0.6]))
-    model, home = make_model(
-        home=home.tolist(),
-        weight=weight.tolist(),
-        cost=cost.tolist(),
-        target=float(weight.sum() / K),
-        tol=tol,
+    target = np.tile(W.sum(axis=0) / K, (K, 1))
+    load = rng.uniform(0, 1, n)
+    cap = np.where(rng.random(K) < 0.5, rng.uniform(0.2, 3.0, K), np.inf)
+    current = rng.integers(0, K, n)
+    move = np.where(cand >= 0, (cand != current[:, None]).astype(float), 0.0)
+    slot = np.nonzero(cand == home[:, None])[1]
+    start_moved = float(move[np.arange(n), slot].sum())
+    max_move = draw(st.sampled_from([None, 0.5, 1.0, 1.5])) if n else None
+    model = AlignmentModel(
+        ids=np.array([f"i{i}" for i in range(n)]),
+        territories=np.array([f"T{k}" for k in range(K)]),
+        cand=cand,
+        cost=cost,
+        move=move,
+        W=W,
+        attrs=[f"a{a}" for a in range(m)],
+        target=target,
+        lo=target * (1 - tol),
+        hi=target * (1 + tol),
+        load=load,
+        cap=cap,
+        max_move=None if max_move is None else max_move * start_moved,
     )
-    return model, home
+    return model, slot, draw(st.sampled_from([0.0, 1.0]))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(random_case())
-def test_chain_repair_never_makes_things_worse(case: tuple[AlignmentModel, np.ndarray]) -> None:
-    model, start = case
-    out = chain_repair(model, start.copy())
+def test_chain_repair_never_makes_things_worse(
+    case: tuple[AlignmentModel, np.ndarray, float],
+) -> None:
+    model, start, price = case
+    out = chain_repair(model, start.copy(), move_price=price)
     assert model.valid()[np.arange(model.n), out].all()  # only allowed slots
     assert model.violation(out) <= model.violation(start) + 1e-12
     if model.is_feasible(start, tol=1e-12):
         assert (out == start).all()  # nothing to repair: nothing moves
+    if model.max_move is not None:
+        moved = float(model.move[np.arange(model.n), out].sum())
+        start_moved = float(model.move[np.arange(model.n), start].sum())
+        assert moved <= max(model.max_move, start_moved) + 1e-9  # the cap is never broken
+
+
+def test_disruption_over_the_cap_is_brought_back() -> None:
+    # bands hold, but two accounts left their current territory where the cap allows one:
+    # moving the cheaper one home (cost +1) fixes it and keeps both bands
+    model, home = make_model(
+        home=[0, 1, 0, 1],
+        weight=[50, 50, 50, 50],
+        cost=[[0, 5], [1, 0], [0, 3], [4, 0]],
+        tol=0.5,
+    )
+    model.move = np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])  # current: 0, 0, 1, 1
+    model.max_move = 1.0
+    out = chain_repair(model, home.copy())
+    assert model.is_feasible(out, tol=1e-12)
+    assert model.territory_of(out).tolist() == [0, 0, 0, 1]
+
+
+def test_capacity_below_one_is_weighed_as_the_model_weighs_it() -> None:
+    # a chain that trades band violation for capacity overflow must be judged on the model's
+    # own measure (capacity overflow relative to max(cap, 1)), or it makes things worse
+    model, home = make_model(
+        home=[0, 0, 1, 1],
+        weight=[55, 25, 50, 45],
+        cost=[[0, 1], [0, 1], [INF, 0], [INF, 0]],
+        load=[0.3, 0.3, 0, 0],
+        cap=0.5,
+    )
+    out = chain_repair(model, home.copy())
+    assert model.violation(out) <= model.violation(home) + 1e-12
