@@ -44,22 +44,6 @@ class _State:
     moved: float
 
 
-class _Rows:
-    """Relative violation of each territory's rows for trial loads."""
-
-    def __init__(self, model: AlignmentModel) -> None:
-        self.lo, self.hi = model.lo, model.hi
-        self.scale = np.maximum(np.abs(model.target), 1e-12)
-        fin = np.isfinite(model.cap)
-        self.cap = np.where(fin, model.cap, np.inf)
-        self.cap_scale = np.where(fin, np.maximum(self.cap, 1.0), 1.0)  # as model.violation
-
-    def __call__(self, L: np.ndarray, k: np.ndarray | int, wl: np.ndarray | float) -> np.ndarray:
-        v = np.maximum(L - self.hi[k], 0.0) + np.maximum(self.lo[k] - L, 0.0)
-        out = (v / self.scale[k]).sum(axis=-1)
-        return np.asarray(out + np.maximum(wl - self.cap[k], 0.0) / self.cap_scale[k])
-
-
 class _Labels:
     """Label-setting state of one chain search: the cheapest known way to reach each
     territory, what it receives there, and which territories are settled."""
@@ -163,7 +147,8 @@ def chain_repair(
     valid = model.valid()
     cost = np.where(valid, model.cost + move_price * model.move, np.inf)
     W, load = model.W, model.load
-    viol = _Rows(model)
+    viol = model.territory_violation
+    cap = model.row_scales[1]  # capacity, inf where none
     terr = cand[rows, slot]
     st = _State(
         slot.copy(),
@@ -177,6 +162,15 @@ def chain_repair(
     pairs = np.nonzero(flat >= 0)[0]
     pairs = pairs[np.argsort(flat[pairs], kind="stable")]
     starts = np.searchsorted(flat[pairs], np.arange(K + 1))
+
+    def incoming(a: int, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Items that list territory ``a`` as a candidate and sit in another territory not in
+        ``skip``: their indices, the slot that would move them to ``a``, and where they sit."""
+        pr = pairs[starts[a] : starts[a + 1]]
+        items, sl = pr // P, pr % P
+        held = st.terr[items]
+        keep = (held != a) & ~skip[held]
+        return items[keep], sl[keep], held[keep]
 
     wscale = np.maximum(np.abs(model.target).mean(axis=0), 1e-12)
 
@@ -193,11 +187,7 @@ def chain_repair(
                 items = np.nonzero(st.terr == a)[0]
                 va = viol(st.L[a] + flow_w[a] - W[items], a, st.wl[a] + flow_l[a] - load[items])
             else:  # a takes an item from the territory that holds it
-                pr = pairs[starts[a] : starts[a + 1]]
-                items, sl = pr // P, pr % P
-                held = st.terr[items]
-                keep = (held != a) & ~settled[held]  # nothing from the path itself
-                items, sl = items[keep], sl[keep]
+                items, sl, _ = incoming(a, settled)  # nothing from the path itself
                 va = viol(st.L[a] - flow_w[a] + W[items], a, st.wl[a] - flow_l[a] + load[items])
             ok = va <= _EPS
             if a == k and not ok.any() and va.size:  # no full fix: the biggest reductions
@@ -254,19 +244,16 @@ def chain_repair(
         side's ``top`` cheapest movable items) that keeps the neighbour inside every row and
         fixes ``k``, or else most reduces its violation."""
         mine = np.nonzero(st.terr == k)[0]
-        pr = pairs[starts[k] : starts[k + 1]]
-        theirs, t_sl = pr // P, pr % P
-        on = st.terr[theirs] != k
-        theirs, t_sl = theirs[on], t_sl[on]
+        theirs, t_sl, held = incoming(k, np.zeros(K, dtype=bool))
         room_k = (model.lo[k] - st.L[k], model.hi[k] - st.L[k])  # allowed change at k
         v_k = float(viol(st.L[k], k, st.wl[k]))
         best: tuple[tuple[int, float], list[tuple[int, int]]] | None = None
-        for b in np.unique(st.terr[theirs]).tolist():
+        for b in np.unique(held).tolist():
             if late():
                 break
             if viol(st.L[b], b, st.wl[b]) > _EPS:
                 continue
-            sel = st.terr[theirs] == b
+            sel = held == b
             i_in, s_in = theirs[sel], t_sl[sel]
             jj, s_out = np.nonzero((cand[mine] == b) & valid[mine])
             j_out = mine[jj]
@@ -276,8 +263,8 @@ def chain_repair(
             c_out = cost[j_out, s_out] - cost[j_out, st.slot[j_out]]
             oi, oj = np.argsort(c_in)[:top], np.argsort(c_out)[:top]
             dl = load[i_in[oi]][:, None] - load[j_out[oj]][None, :]
-            ok_b = st.wl[b] - dl <= viol.cap[b]
-            full = st.wl[k] + dl <= viol.cap[k]
+            ok_b = st.wl[b] - dl <= cap[b]
+            full = st.wl[k] + dl <= cap[k]
             for a_ in range(model.m):  # attribute by attribute: (|in|, |out|) tables only
                 d_a = W[i_in[oi], a_][:, None] - W[j_out[oj], a_][None, :]  # change at k
                 ok_b &= (d_a <= st.L[b, a_] - model.lo[b, a_]) & (
@@ -323,12 +310,8 @@ def chain_repair(
             mine = np.nonzero(st.terr == a)[0]
             if a in pred:  # the item a already gave its predecessor stays there
                 mine = mine[mine != pred[a][1][0][0]]
-            pr = pairs[starts[a] : starts[a + 1]]
-            theirs, t_sl = pr // P, pr % P
-            held = st.terr[theirs]
-            on = (held != a) & ~settled[held]
             # in: items of neighbours b that list a; out: items of a that list b
-            i_in, s_in, b_in = theirs[on], t_sl[on], held[on]
+            i_in, s_in, b_in = incoming(a, settled)
             jj, s_out = np.nonzero(valid[mine] & (cand[mine] != a))
             j_out, b_out = mine[jj], cand[mine[jj], s_out]
             keep_out = ~settled[b_out]
@@ -394,7 +377,7 @@ def chain_repair(
             skip[:] = False  # the neighbourhoods changed since: try the skipped ones again
             applied = 0
             continue
-        over = bool((st.L[k] > model.hi[k]).any() or st.wl[k] > viol.cap[k])
+        over = bool((st.L[k] > model.hi[k]).any() or st.wl[k] > cap[k])
         found = search(k, push=over, light=False)
         if found is None:  # retry preferring the lightest moves, which keep most slack downstream
             found = search(k, push=over, light=True)
@@ -424,11 +407,11 @@ def chain_repair(
         st.moved += d_mv
         applied += 1
     if model.max_move is not None:
-        _undo_disruption(model, st, viol, late)
+        _undo_disruption(model, st, late)
     return st.slot
 
 
-def _undo_disruption(model: AlignmentModel, st: _State, viol: _Rows, late: Any) -> None:
+def _undo_disruption(model: AlignmentModel, st: _State, late: Any) -> None:
     """While the disruption cap is exceeded, make the single moves that reduce disruption
     (mostly accounts going back to their current territory) at least extra cost per unit of
     disruption removed, keeping both territories inside every row; many per pass, each
@@ -442,6 +425,7 @@ def _undo_disruption(model: AlignmentModel, st: _State, viol: _Rows, late: Any) 
         if ii.size == 0:
             return
         a, b = st.terr[ii], model.cand[ii, ss]
+        viol = model.territory_violation
         feas = viol(st.L[a] - model.W[ii], a, st.wl[a] - model.load[ii]) <= _EPS
         feas &= viol(st.L[b] + model.W[ii], b, st.wl[b] + model.load[ii]) <= _EPS
         if not feas.any():

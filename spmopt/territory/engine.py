@@ -35,6 +35,7 @@ from spmopt.territory.lagrangian import (
     Dual,
     dual_value,
     full_bound,
+    full_reduced_costs,
     maximise_dual,
     maximise_smoothed_dual,
     reduced_costs,
@@ -91,14 +92,7 @@ def _reprice(model: AlignmentModel, dual: Dual, width: int, block: int = 4096) -
     keep_k = model.cand[np.arange(n), dual.slot]
     for i0 in range(0, n, block):
         i1 = min(n, i0 + block)
-        c, mv = model.full_rows(i0, i1)
-        r = c.copy()
-        for a in range(model.m):
-            r += model.W[i0:i1, a, None] * dual.mu[None, :, a]
-        if model.has_cap:
-            r += model.load[i0:i1, None] * dual.gam[None, :]
-        if model.max_move is not None and dual.nu != 0.0:
-            r += dual.nu * mv
+        r, c, mv = full_reduced_costs(model, dual, i0, i1)
         w = min(width, r.shape[1])
         near = np.argpartition(r, w - 1, axis=1)[:, :w]
         kk = keep_k[i0:i1]
@@ -423,14 +417,8 @@ def repair_by_neighbourhoods(
     hopeless: list[int] = []
     while time.perf_counter() - t0 < seconds:
         terr = model.territory_of(slot)
-        L = model.loads(slot)
-        scale = np.maximum(np.abs(model.target), 1e-12)
-        v = ((np.maximum(L - model.hi, 0) + np.maximum(model.lo - L, 0)) / scale).sum(axis=1)
-        if model.has_cap:
-            wl = np.bincount(terr, weights=model.load, minlength=model.K)
-            v += np.maximum(wl - model.cap, 0) / np.maximum(
-                np.where(np.isfinite(model.cap), model.cap, 1), 1e-12
-            )
+        wl = np.bincount(terr, weights=model.load, minlength=model.K)
+        v = model.territory_violation(model.loads(slot), np.arange(model.K), wl)
         v[hopeless] = 0.0
         if v.max() <= 1e-9:
             break
@@ -469,6 +457,35 @@ def repair_by_neighbourhoods(
         if not fixed_one:
             hopeless.append(k)
     return slot
+
+
+def _reduced_cost_fixed_mip(
+    model: AlignmentModel,
+    keep: np.ndarray,
+    incumbent: np.ndarray,
+    upper: float,
+    bound: float,
+    options: SolverOptions,
+    seconds: float,
+) -> tuple[np.ndarray, float, float, bool]:
+    """Solve the MIP over the ``keep`` slots (those that reduced-cost fixing did not rule out)
+    plus the incumbent's, warm-started from it. Returns the incumbent, its objective, the bound
+    (the sub-MIP's bound is valid for the full model, as every dropped slot is in no better
+    solution) and whether the time limit stopped it."""
+    keep = keep.copy()
+    keep[np.arange(model.n), incumbent] = True
+    free = np.nonzero(keep.sum(axis=1) > 1)[0]
+    sub = build_submip(model, free, keep, incumbent)
+    info, slot = solve_submip(sub, replace(options, time_limit=seconds), start=incumbent)
+    if slot is not None and model.is_feasible(slot, tol=1e-6):
+        obj = model.objective(slot)
+        if obj < upper:
+            incumbent, upper = slot, obj
+    if info.bound is not None and info.status not in ("error", "infeasible"):
+        bound = max(bound, min(info.bound, upper))
+    elif info.status == "infeasible":
+        bound = upper  # nothing strictly better exists among the kept slots
+    return incumbent, upper, bound, info.status == "time_limit"
 
 
 def _final_info(
@@ -590,20 +607,9 @@ def _lp_path(model: AlignmentModel, options: SolverOptions, t0: float) -> Engine
         upper = model.objective(incumbent)
     if (relative_gap(upper, lower) or 0.0) > options.mip_rel_gap and left() > 0.3:
         slack = (upper - lower) * (1 + 1e-7) + 1e-9 * max(1.0, abs(upper))
-        keep = (RC <= slack) & valid
-        keep[rows, incumbent] = True
-        free = np.nonzero(keep.sum(axis=1) > 1)[0]
-        sub3 = build_submip(model, free, keep, incumbent)
-        info, slot = solve_submip(sub3, replace(options, time_limit=max(left(), 0.3)), incumbent)
-        if slot is not None and model.is_feasible(slot, tol=1e-6):
-            obj = model.objective(slot)
-            if obj < upper:
-                incumbent, upper = slot, obj
-        if info.bound is not None and info.status not in ("error", "infeasible"):
-            bound = max(bound, min(info.bound, upper))
-        elif info.status == "infeasible":
-            bound = upper
-        timed_out = info.status == "time_limit"
+        incumbent, upper, bound, timed_out = _reduced_cost_fixed_mip(
+            model, (RC <= slack) & valid, incumbent, upper, bound, options, max(left(), 0.3)
+        )
     info = _final_info(
         upper,
         bound,
@@ -776,21 +782,9 @@ def solve_model(
         keep = (d <= slack * (1 + 1e-9) + 1e-9 * max(1.0, abs(upper))) & np.isfinite(r)
         keep[rows, incumbent] = True
         if model.dense and int(keep.sum()) <= EXACT_MAX_COLUMNS:
-            multi = keep.sum(axis=1) > 1
-            free = np.nonzero(multi)[0]
-            sub = build_submip(model, free, keep, incumbent)
-            info, slot = solve_submip(
-                sub, replace(options, time_limit=max(left(), 0.5)), start=incumbent
+            incumbent, upper, bound, timed_out = _reduced_cost_fixed_mip(
+                model, keep, incumbent, upper, bound, options, max(left(), 0.5)
             )
-            if slot is not None and model.is_feasible(slot, tol=1e-6):
-                obj = model.objective(slot)
-                if obj < upper:
-                    incumbent, upper = slot, obj
-            if info.bound is not None and info.status != "error":
-                bound = max(bound, min(info.bound, upper))
-            elif info.status == "infeasible":
-                bound = upper  # nothing strictly better exists among the kept slots
-            timed_out = info.status == "time_limit"
     info = _final_info(
         upper,
         bound,

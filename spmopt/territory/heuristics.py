@@ -17,10 +17,6 @@ from spmopt.territory.model import AlignmentModel
 __all__ = ["repair"]
 
 
-def _band_violation(L: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return (np.maximum(L - hi, 0.0) + np.maximum(lo - L, 0.0)) / scale
-
-
 def repair(
     model: AlignmentModel, slot: np.ndarray, seconds: float = 10.0, max_moves: int | None = None
 ) -> np.ndarray:
@@ -31,10 +27,8 @@ def repair(
     rows = np.arange(n)
     valid = model.valid()
     cand = model.cand.clip(min=0)
-    scale = np.maximum(np.abs(model.target), 1e-12)  # (K, m)
-    fin = np.isfinite(model.cap)
-    cap = np.where(fin, model.cap, np.inf)
-    cap_scale = np.where(fin, np.maximum(cap, 1e-12), 1.0)
+    viol = model.territory_violation
+    all_k = np.arange(K)
     mv_scale = max(float(model.max_move or 0.0), 1e-9)
     max_moves = max_moves if max_moves is not None else 4 * n
     terr = model.cand[rows, slot]
@@ -44,28 +38,18 @@ def repair(
     for _ in range(max_moves):
         if time.perf_counter() - t0 > seconds:
             break
-        v_now = _band_violation(L, model.lo, model.hi, scale).sum(axis=1)  # (K,)
-        c_now = np.maximum(wl - cap, 0.0) / cap_scale if model.has_cap else np.zeros(K)
+        v_now = viol(L, all_k, wl)  # (K,) bands and capacity
         mv_now = (
             max(moved - (model.max_move or 0.0), 0.0) / mv_scale
             if model.max_move is not None
             else 0.0
         )
-        if v_now.sum() + c_now.sum() + mv_now <= 1e-9:
+        if v_now.sum() + mv_now <= 1e-9:
             break
-        # leaving the current territory
-        Lout = L[terr] - model.W  # (n, m)
-        d_out = _band_violation(Lout, model.lo[terr], model.hi[terr], scale[terr]).sum(axis=1)
-        d_out -= v_now[terr]
-        # joining a candidate territory
-        Lin = L[cand] + model.W[:, None, :]  # (n, P, m)
-        d_in = _band_violation(Lin, model.lo[cand], model.hi[cand], scale[cand]).sum(axis=2)
-        d_in -= v_now[cand]
-        dv = d_out[:, None] + d_in
-        if model.has_cap:
-            c_out = np.maximum(wl[terr] - model.load - cap[terr], 0.0) / cap_scale[terr]
-            c_in = np.maximum(wl[cand] + model.load[:, None] - cap[cand], 0.0) / cap_scale[cand]
-            dv += (c_out - c_now[terr])[:, None] + (c_in - c_now[cand])
+        # leaving the current territory, then joining a candidate one
+        d_out = viol(L[terr] - model.W, terr, wl[terr] - model.load) - v_now[terr]  # (n,)
+        d_in = viol(L[cand] + model.W[:, None, :], cand, wl[cand] + model.load[:, None])
+        dv = d_out[:, None] + d_in - v_now[cand]  # (n, P)
         if model.max_move is not None:
             new_moved = moved - model.move[rows, slot][:, None] + model.move
             dv += np.maximum(new_moved - model.max_move, 0.0) / mv_scale - mv_now

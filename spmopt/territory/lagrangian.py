@@ -27,7 +27,14 @@ import numpy as np
 
 from spmopt.territory.model import AlignmentModel
 
-__all__ = ["Dual", "dual_value", "full_bound", "maximise_dual", "reduced_costs"]
+__all__ = [
+    "Dual",
+    "dual_value",
+    "full_bound",
+    "full_reduced_costs",
+    "maximise_dual",
+    "reduced_costs",
+]
 
 
 @dataclass
@@ -181,6 +188,23 @@ def maximise_dual(
     return best
 
 
+def full_reduced_costs(
+    model: AlignmentModel, dual: Dual, i0: int, i1: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reduced cost of items ``i0:i1`` in *every* territory at ``dual`` (pruned models), with
+    the full cost and disruption rows it was computed from, each (i1 - i0, K)."""
+    assert model.full_rows is not None
+    cost, move = model.full_rows(i0, i1)
+    r = cost.copy()
+    for a in range(model.m):
+        r += model.W[i0:i1, a, None] * dual.mu[None, :, a]
+    if model.has_cap:
+        r += model.load[i0:i1, None] * dual.gam[None, :]
+    if model.max_move is not None and dual.nu != 0.0:
+        r += dual.nu * move
+    return r, cost, move
+
+
 def full_bound(model: AlignmentModel, dual: Dual, block: int = 4096) -> tuple[float, np.ndarray]:
     """Dual value at ``dual`` pricing *every* territory (valid for the unpruned model).
 
@@ -198,14 +222,7 @@ def full_bound(model: AlignmentModel, dual: Dual, block: int = 4096) -> tuple[fl
     better = np.full(model.n, -1)
     for i0 in range(0, model.n, block):
         i1 = min(model.n, i0 + block)
-        cost, move = model.full_rows(i0, i1)
-        r = cost.copy()
-        for a in range(model.m):
-            r += model.W[i0:i1, a, None] * dual.mu[None, :, a]
-        if model.has_cap:
-            r += model.load[i0:i1, None] * dual.gam[None, :]
-        if model.max_move is not None and dual.nu != 0.0:
-            r += dual.nu * move
+        r, _, _ = full_reduced_costs(model, dual, i0, i1)
         kmin = r.argmin(axis=1)
         rmin = r[np.arange(i1 - i0), kmin]
         total += float(rmin.sum())

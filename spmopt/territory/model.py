@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -121,18 +122,36 @@ class AlignmentModel:
             out[:, a] = np.bincount(k, weights=self.W[:, a], minlength=self.K)
         return out
 
+    @cached_property
+    def row_scales(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Band scale (K, m), capacity with ``inf`` for none (K,), capacity scale (K,)."""
+        fin = np.isfinite(self.cap)
+        return (
+            np.maximum(np.abs(self.target), 1e-12),
+            np.where(fin, self.cap, np.inf),
+            np.where(fin, np.maximum(self.cap, 1.0), 1.0),
+        )
+
+    def territory_violation(
+        self, L: np.ndarray, k: np.ndarray | int, wl: np.ndarray | float
+    ) -> np.ndarray:
+        """Relative violation of the band and capacity rows of territories ``k`` for trial
+        balance totals ``L`` (..., m) and workloads ``wl`` (...): each band's excess over its
+        target, plus the workload over capacity relative to ``max(capacity, 1)``. These are the
+        per-territory terms of :meth:`violation`; ``k`` broadcasts like ``wl``."""
+        scale, cap, cap_scale = self.row_scales
+        v = np.maximum(L - self.hi[k], 0.0) + np.maximum(self.lo[k] - L, 0.0)
+        out = (v / scale[k]).sum(axis=-1)
+        return np.asarray(out + np.maximum(wl - cap[k], 0.0) / cap_scale[k])
+
     def violation(self, slot: np.ndarray) -> float:
         """Total relative violation of the coupling rows (0 when feasible)."""
-        L = self.loads(slot)
-        scale = np.maximum(np.abs(self.target), 1e-12)
-        v = float((np.maximum(L - self.hi, 0) / scale).sum())
-        v += float((np.maximum(self.lo - L, 0) / scale).sum())
-        if self.has_cap:
-            wl = np.bincount(self.territory_of(slot), weights=self.load, minlength=self.K)
-            fin = np.isfinite(self.cap)
-            v += float(
-                (np.maximum(wl[fin] - self.cap[fin], 0) / np.maximum(self.cap[fin], 1)).sum()
-            )
+        wl = (
+            np.bincount(self.territory_of(slot), weights=self.load, minlength=self.K)
+            if self.has_cap
+            else np.zeros(self.K)
+        )
+        v = float(self.territory_violation(self.loads(slot), np.arange(self.K), wl).sum())
         if self.max_move is not None:
             mv = float(self.move[np.arange(self.n), slot].sum())
             v += max(mv - self.max_move, 0.0) / max(self.max_move, 1e-9)
