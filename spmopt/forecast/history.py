@@ -23,6 +23,18 @@ __all__ = ["LEVELS", "Panel", "build_history", "to_panel"]
 LEVELS: tuple[str, ...] = ("rep", "district", "region", "total")
 
 
+def _require_columns(frame: pd.DataFrame, cols: tuple[str, ...], table: str, fix: str) -> None:
+    """Raise a :class:`DataError` naming the first of ``cols`` that ``frame`` lacks."""
+    for col in cols:
+        if col not in frame.columns:
+            raise DataError(
+                f"missing column {col!r}; detected {list(frame.columns)}",
+                table=table,
+                column=col,
+                fix=fix,
+            )
+
+
 def _assignment_frame(assignment: Any) -> pd.DataFrame:
     frame = getattr(assignment, "assignment", assignment)
     if not isinstance(frame, pd.DataFrame):
@@ -85,14 +97,12 @@ def build_history(
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not levels:
         raise ConfigError(f"unknown level(s) {bad}; allowed: {list(LEVELS)}")
-    for col in ("account_id", "period", "revenue"):
-        if col not in sales.columns:
-            raise DataError(
-                f"missing column {col!r}; detected {list(sales.columns)}",
-                table="sales",
-                column=col,
-                fix="sales needs account_id, period (month start) and revenue",
-            )
+    _require_columns(
+        sales,
+        ("account_id", "period", "revenue"),
+        "sales",
+        "sales needs account_id, period (month start) and revenue",
+    )
     if "rep_id" not in reps.columns:
         raise DataError("missing column 'rep_id'", table="reps", column="rep_id")
     for col in ("district", "region"):
@@ -298,14 +308,12 @@ def to_panel(history: pd.DataFrame, *, allow_negative: bool = False) -> Panel:
             table="history",
             fix="build it with spm.forecast.build_history(sales, assignment, reps)",
         )
-    for col in ("unique_id", "ds", "y"):
-        if col not in history.columns:
-            raise DataError(
-                f"missing column {col!r}; detected {list(history.columns)}",
-                table="history",
-                column=col,
-                fix="the history needs unique_id, ds (month start) and y (revenue)",
-            )
+    _require_columns(
+        history,
+        ("unique_id", "ds", "y"),
+        "history",
+        "the history needs unique_id, ds (month start) and y (revenue)",
+    )
     if history.empty:
         raise DataError("the history is empty", table="history", fix="pass at least one series")
     h = history.copy()

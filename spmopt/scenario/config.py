@@ -235,14 +235,7 @@ class Scenario(_Settings):
         """Read a scenario file. Relative ``data`` and ``comp.plan`` paths are resolved against
         the file's folder; a missing ``name`` becomes the file's stem."""
         p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"scenario file {p} does not exist")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{p}: a scenario file holds a mapping of settings")
+        raw = _read_mapping(p)
         raw.setdefault("name", p.stem)
         s = cls.from_dict(raw, source=str(p))
         return s.resolve_paths(p.parent)
@@ -534,6 +527,19 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _read_mapping(p: Path) -> dict[str, Any]:
+    """The settings mapping of scenario file ``p`` (empty for an empty file)."""
+    if not p.is_file():
+        raise ConfigError(f"scenario file {p} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: a scenario file holds a mapping of settings")
+    return raw
+
+
 def _format_error(exc: ValidationError, source: str) -> str:
     lines = [f"{source}: invalid scenario settings"]
     for err in exc.errors():
@@ -573,14 +579,7 @@ def read_scenarios(path: str | Path) -> list[Scenario]:
     Scenario names are ``<name or file stem>__<key>=<value>...``.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"scenario file {p} does not exist")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: a scenario file holds a mapping of settings")
+    raw = _read_mapping(p)
     if "grid" not in raw:
         return [Scenario.from_yaml(p)]
     raw = dict(raw)
