@@ -33,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spmopt.comp import _kernels
 from spmopt.comp.attainment import AttainmentDistribution, LogNormal, seed_key
-from spmopt.comp.plan import CompPlan, _format_error
+from spmopt.comp.plan import CompPlan
 from spmopt.errors import ConfigError, DataError
+from spmopt.settings_errors import format_validation_error
 
 __all__ = [
     "CostSimulation",
@@ -97,7 +98,9 @@ class Overrides(BaseModel):
         try:
             return cls.model_validate(dict(value))
         except ValidationError as exc:
-            raise ConfigError(_format_error(exc, "overrides", cls, "what-if overrides")) from None
+            raise ConfigError(
+                format_validation_error(exc, "overrides", cls, "what-if overrides")
+            ) from None
 
     def describe(self) -> str:
         parts = []

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spmopt.errors import ConfigError
+from spmopt.settings_errors import format_validation_error
 
 __all__ = ["PlanningTargets", "format_validation_error"]
 
@@ -76,20 +77,3 @@ class PlanningTargets(BaseModel):
         d = self.model_dump()
         d["ccos_band"] = list(d["ccos_band"])
         return yaml.safe_dump(d, sort_keys=False)
-
-
-def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel]) -> str:
-    """Turn a pydantic error into one readable message naming each key and what is allowed."""
-    lines = [f"{source}: invalid settings"]
-    allowed = sorted(model.model_fields)
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            import difflib
-
-            close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            lines.append(f"  - key '{loc}' is not known{hint} Allowed keys: {', '.join(allowed)}")
-        else:
-            lines.append(f"  - key '{loc}': {err['msg']} (got {err.get('input')!r})")
-    return "\n".join(lines)

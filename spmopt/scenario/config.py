@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from spmopt.errors import ConfigError
+from spmopt.settings_errors import format_validation_error
 
 __all__ = [
     "CompSettings",
@@ -228,7 +229,9 @@ class Scenario(_Settings):
         try:
             return cls.model_validate(dict(raw))
         except ValidationError as exc:
-            raise ConfigError(_format_error(exc, source)) from None
+            raise ConfigError(
+                format_validation_error(exc, source, Scenario, "scenario settings")
+            ) from None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
@@ -538,29 +541,6 @@ def _read_mapping(p: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{p}: a scenario file holds a mapping of settings")
     return raw
-
-
-def _format_error(exc: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid scenario settings"]
-    for err in exc.errors():
-        loc = [str(x) for x in err["loc"]]
-        key = ".".join(loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            model: type[BaseModel] = Scenario
-            for part in loc[:-1]:
-                ann = model.model_fields[part].annotation if part in model.model_fields else None
-                if isinstance(ann, type) and issubclass(ann, BaseModel):
-                    model = ann
-            allowed = sorted(model.model_fields)
-            close = difflib.get_close_matches(loc[-1], allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            lines.append(f"  - key {key!r} is not known{hint} Allowed keys: {', '.join(allowed)}")
-        elif err["type"] == "literal_error":
-            lines.append(f"  - key {key!r}: {err['msg']} (got {err.get('input')!r})")
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  - key {key!r}: {msg} (got {err.get('input')!r})")
-    return "\n".join(lines)
 
 
 def read_scenarios(path: str | Path) -> list[Scenario]:
