@@ -200,20 +200,16 @@ def chain_repair(
                 bb = cand[items]
                 ii, ss = np.nonzero(np.isfinite(dc) & (bb != a) & (bb >= 0))
                 it, ss, b_of = items[ii], ss, bb[ii, ss]
-                d = (
-                    dist[a] + (np.abs(W[it]) / wscale).sum(axis=1)
-                    if light
-                    else dist[a] + dc[ii, ss]
-                )
+                step = dc[ii, ss]
                 vb = viol(st.L[b_of] + W[it], b_of, st.wl[b_of] + load[it])
             else:
                 ss = sl[ok]
                 it, b_of = items, st.terr[items]
-                dc1 = cost[it, ss] - cost[it, st.slot[it]]
-                d = dist[a] + ((np.abs(W[it]) / wscale).sum(axis=1) if light else dc1)
+                step = cost[it, ss] - cost[it, st.slot[it]]
                 vb = viol(st.L[b_of] - W[it], b_of, st.wl[b_of] - load[it])
             if it.size == 0:
                 continue
+            d = dist[a] + ((np.abs(W[it]) / wscale).sum(axis=1) if light else step)
             sink = (vb <= _EPS) & ~settled[b_of]  # the path's own territories are settled
             if sink.any():  # the cheapest chain ending here
                 j = int(np.flatnonzero(sink)[np.argmin(d[sink])])

@@ -231,18 +231,19 @@ def _elastic_prices(model: AlignmentModel, dual: Dual) -> tuple[np.ndarray, np.n
 
 def restricted_lp_rounding(
     model: AlignmentModel,
-    dual: Dual,
+    r: np.ndarray,
+    prices: tuple[np.ndarray, np.ndarray, float],
     keep: np.ndarray | None,
     options: SolverOptions,
     seconds: float,
     share: float = 0.25,
 ) -> np.ndarray | None:
-    """Round the LP restricted to the slots that matter at the multipliers ``dual``.
+    """Round the LP restricted to the slots that matter at the reduced costs ``r`` (n, P).
 
     Every item keeps its slot of least reduced cost; the ``share`` of items whose second-best
     slot is closest (the boundary between territories) also keep that one, and every item keeps
     its slot of ``keep`` where given (a near-feasible start). The coupling rows are made elastic
-    (violations priced well above any multiplier, see :func:`_elastic_prices`), so the LP is
+    at ``prices`` (well above any multiplier, see :func:`_elastic_prices`), so the LP is
     never infeasible; HiGHS's simplex solves it. A basic solution splits at most about one item
     per coupling row, so rounding each item to its largest share leaves only a few territories
     slightly outside their bands, for :func:`~spmopt.territory.chains.chain_repair`. Returns
@@ -251,7 +252,7 @@ def restricted_lp_rounding(
     n = model.n
     rows = np.arange(n)
     valid = model.valid()
-    r = np.where(valid, reduced_costs(model, dual.mu, dual.gam, dual.nu), np.inf)
+    r = np.where(valid, r, np.inf)
     order = np.argsort(r, axis=1)[:, : min(2, r.shape[1])]
     allowed = np.zeros(model.cand.shape, dtype=bool)
     allowed[rows, order[:, 0]] = True
@@ -271,7 +272,7 @@ def restricted_lp_rounding(
         allowed,
         np.zeros(n, dtype=int),
         integer=False,
-        elastic=_elastic_prices(model, dual),
+        elastic=prices,
     )
     sub.h.setOptionValue("solver", "simplex")  # type: ignore[attr-defined]
     info = solve_highs(sub.h, replace(options, time_limit=max(seconds, 0.2)))
@@ -683,10 +684,12 @@ def solve_model(
     rows = np.arange(model.n)
     incumbent: np.ndarray | None = None
     upper = np.inf
+    r = reduced_costs(model, dual.mu, dual.gam, dual.nu)
+    prices = _elastic_prices(model, dual)
     rounded = (
         None
         if model.dense
-        else restricted_lp_rounding(model, dual, start_slot, options, 0.5 * left())
+        else restricted_lp_rounding(model, r, prices, start_slot, options, 0.5 * left())
     )
     if rounded is not None:
         # a few territories just outside their bands: chains of moves fix them cheaply
@@ -698,14 +701,11 @@ def solve_model(
             if model.violation(alt) < model.violation(fixed):
                 fixed = alt
     if not model.is_feasible(fixed, tol=1e-6):
-        fixed = repair_by_neighbourhoods(
-            model, fixed, options, max(0.4 * left(), 0.5), _elastic_prices(model, dual)
-        )
+        fixed = repair_by_neighbourhoods(model, fixed, options, max(0.4 * left(), 0.5), prices)
     if model.is_feasible(fixed, tol=1e-6):
         incumbent, upper = fixed, model.objective(fixed)
 
-    # 2. boundary MIP
-    r = reduced_costs(model, dual.mu, dual.gam, dual.nu)
+    # 2. boundary MIP (on the reduced costs r at the best multipliers)
     frac = 0.06
     min_items = min(model.n, 60)
     timed_out = False
