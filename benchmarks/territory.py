@@ -1,12 +1,14 @@
 """Territory alignment benchmark: spmopt against k-means, spopt and a plain pyomo MIP.
 
-    python -m benchmarks.territory [--quick]
+    python -m benchmarks.territory [--quick | --large]
 
 Instances (±5% balance on potential unless noted, fixed rep home bases):
 - synthetic 2,000 accounts x 40 territories (``--quick``: 500 x 10);
 - synthetic 100,000 x 200 (skipped with ``--quick``);
 - the example data (2,500 x 40, heavy-tailed potential);
-- Georgia's 159 counties x 8 territories with contiguity at ±2% (needs the bench extra).
+- Georgia's 159 counties x 8 territories with contiguity at ±2% (needs the bench extra);
+- ``--large`` instead: the 100,000 x 200 instance with seeds 3-5, with capacity and a 50%
+  disruption cap, and balancing potential with workload or with the account count.
 
 Columns: wall seconds, max balance deviation, potential-weighted distance, its excess over the
 best valid lower bound spmopt proved for the instance (``above_bound``), disruption share and
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -192,12 +195,59 @@ def georgia_rows(tol: float = 0.02) -> list[dict]:
     return rows
 
 
+def large_settings_rows() -> list[dict]:
+    """The 100,000 x 200 instance under other settings and seeds (spmopt only, 60 s limit)."""
+    cases: list[tuple[str, int, dict[str, Any]]] = [
+        (f"synthetic 100000x200 seed {seed}", seed, {"capacity": False}) for seed in (3, 4, 5)
+    ]
+    cases += [
+        ("100000x200 +capacity, disruption <= 50%", 2, {"max_disruption": 0.5}),
+        (
+            "100000x200 potential ±5% + workload ±10%",
+            2,
+            {"balance": {"potential": 0.05, "workload": 0.10}, "capacity": False},
+        ),
+        (
+            "100000x200 potential ±5% + accounts ±10%",
+            2,
+            {"balance": {"potential": 0.05, "accounts": 0.10}, "capacity": False},
+        ),
+    ]
+    rows: list[dict] = []
+    data: dict[int, Any] = {}
+    for name, seed, kw in cases:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        if seed not in data:
+            data = {seed: generate(100_000, 200, 12, seed=seed)}
+        d = data[seed]
+        settings = {"balance": {"potential": 0.05}, **kw}
+        aligner = TerritoryAligner(time_limit=60, mip_rel_gap=0.005, **settings)
+        m = measure(partial(aligner.solve, d.accounts, d.reps))
+        res = m.value
+        row = _row(name, "spmopt", m, res.metrics, res.status)
+        bound = res.metrics.get("bound")
+        ok = all(
+            res.metrics.get(f"max_deviation_{a}", math.inf) <= t + 1e-6
+            for a, t in settings["balance"].items()
+        )
+        row["above_bound"] = row["weighted_distance"] / bound - 1 if bound and ok else None
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes, < 60 s")
+    ap.add_argument(
+        "--large",
+        action="store_true",
+        help="only the 100,000 x 200 instance under other seeds and settings (about 4 min)",
+    )
     args = ap.parse_args(argv)
     rows: list[dict] = []
-    if args.quick:
+    if args.large:
+        rows += large_settings_rows()
+    elif args.quick:
         d = generate(500, 10, 12, seed=1)
         rows += run_instance("synthetic 500x10", d.accounts, d.reps, time_limit=10)
     else:
