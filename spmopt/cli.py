@@ -66,7 +66,19 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         )
     else:
         data = generate(args.accounts, args.reps, args.months, seed=args.seed)
-    data.write(args.out, format=args.format)
+    from spmopt.data.sources import source_kind
+
+    kind = source_kind(args.out)
+    if kind == "url":
+        from spmopt.data.database import write_planning_data
+
+        write_planning_data(data, args.out)
+    elif kind == "excel":
+        from spmopt.data.excel import write_planning_excel
+
+        write_planning_excel(data, args.out)
+    else:
+        data.write(Path(args.out), format=args.format)
     print(f"wrote {data!r} to {args.out}")
     return 0
 
@@ -85,12 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("validate", help="check a planning data folder against the table contract")
-    p.add_argument("path", type=Path, help="folder with accounts, reps, sales (.csv or .parquet)")
+    p.add_argument(
+        "path",
+        help="folder with accounts, reps, sales (.csv or .parquet), an .xlsx workbook, a "
+        "database URL (duckdb:///plan.duckdb) or a source .yaml",
+    )
     p.add_argument("--summary", action="store_true", help="print a summary of the data")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("generate", help="write a seeded synthetic planning data set")
-    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("out", help="output folder, .xlsx workbook or database URL")
     p.add_argument("--accounts", type=int, default=2_500)
     p.add_argument("--reps", type=int, default=40)
     p.add_argument("--months", type=int, default=48)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from spmopt.data.validate import validate_tables
 from spmopt.errors import ConfigError, DataError
 from spmopt.io_utils import atomic_dir, atomic_write_frame
 
-__all__ = ["PlanningData", "read_planning_data"]
+__all__ = ["PlanningData", "assemble_planning_data", "read_planning_data"]
 
 _TABLES = ("accounts", "reps", "sales")
 
@@ -162,7 +163,92 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     )
 
 
-def read_planning_data(path: str | Path, validate: bool = True) -> PlanningData:
+def read_planning_data(
+    path: str | Path,
+    validate: bool = True,
+    *,
+    tables: Mapping[str, str] | None = None,
+    queries: Mapping[str, str] | None = None,
+    columns: Any = None,
+    plan: str | Path | Mapping[str, Any] | None = None,
+    targets: str | Path | PlanningTargets | None = None,
+) -> PlanningData:
+    """Read planning data from a folder, an Excel workbook, a database URL or a source file.
+
+    * a **folder**: ``accounts``, ``reps``, ``sales`` (CSV or Parquet), ``plan.yaml`` and
+      ``targets.yaml`` (both optional);
+    * an **Excel workbook** (``.xlsx``): sheets ``accounts``, ``reps``, ``sales`` (see
+      :func:`spmopt.data.excel.read_excel`);
+    * a **database URL** (``duckdb:///plan.duckdb``, ``postgresql://user@host/db``): tables
+      ``accounts``, ``reps``, ``sales`` and optionally ``planning_documents`` (see
+      :func:`spmopt.data.database.read_database`);
+    * a **source file** (``.yaml``): a URL with its table, query and column mapping (see
+      :mod:`spmopt.data.sources`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The source.
+    validate : bool
+        Validate and normalise the tables (raises :class:`spmopt.DataError` on the first problem).
+    tables, queries, columns : optional
+        Table mapping, SQL queries and column mapping for a database (``tables`` and ``columns``
+        also rename sheets and columns of a workbook), e.g.
+        ``columns=["accounts.potential <- crm.accounts.annual_potential_usd"]``.
+    plan, targets : optional
+        Comp plan and targets files (default: found next to the data, or in the database).
+    """
+    from spmopt.data.sources import source_kind
+
+    kind = source_kind(path)
+    if kind == "url":
+        from spmopt.data.database import read_database
+
+        return read_database(
+            str(path),
+            tables=tables,
+            queries=queries,
+            columns=columns,
+            plan=plan,
+            targets=targets,
+            validate=validate,
+        )
+    if kind == "excel":
+        from spmopt.data.excel import read_excel
+
+        return read_excel(
+            path, tables=tables, columns=columns, plan=plan, targets=targets, validate=validate
+        )
+    if kind == "source-file":
+        return _read_source_file(path, validate=validate)
+    if tables or queries or columns:
+        raise ConfigError(
+            "tables=, queries= and columns= apply to a database URL or a workbook, not to a folder"
+        )
+    return _read_folder(path, validate=validate)
+
+
+def _read_source_file(path: str | Path, validate: bool) -> PlanningData:
+    from spmopt.data.sources import read_source_file
+
+    spec = read_source_file(path)
+    data = read_planning_data(
+        spec.url,
+        validate=validate and spec.geography is None,
+        tables=spec.mapping.tables or None,
+        queries=spec.queries or None,
+        columns=spec.mapping.columns or None,
+        plan=spec.plan,
+        targets=spec.targets,
+    )
+    if spec.geography is not None:
+        from spmopt.geo import with_geography
+
+        data = with_geography(data.validate() if validate else data, **spec.geography)
+    return dataclasses.replace(data, source=str(path))
+
+
+def _read_folder(path: str | Path, validate: bool = True) -> PlanningData:
     """Read a planning folder: ``accounts``, ``reps``, ``sales`` (CSV or Parquet), ``plan.yaml``
     and ``targets.yaml`` (both optional).
 
@@ -181,21 +267,62 @@ def read_planning_data(path: str | Path, validate: bool = True) -> PlanningData:
             fix="give the folder holding accounts.csv, reps.csv and sales.csv",
         )
     tables = {name: _read_table(folder, name) for name in _TABLES}
-    plan = None
-    if (folder / "plan.yaml").exists():
-        try:
-            plan = yaml.safe_load((folder / "plan.yaml").read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{folder / 'plan.yaml'}: not valid YAML: {exc}") from None
-    targets = None
-    if (folder / "targets.yaml").exists():
-        targets = PlanningTargets.from_yaml(folder / "targets.yaml")
+    plan = folder / "plan.yaml" if (folder / "plan.yaml").exists() else None
+    targets = folder / "targets.yaml" if (folder / "targets.yaml").exists() else None
+    return assemble_planning_data(tables, plan, targets, str(folder), validate)
+
+
+def _load_plan(plan: Any, text: str | None = None) -> dict[str, Any] | None:
+    """A comp plan from a mapping, a YAML file or YAML text."""
+    if isinstance(plan, Mapping):
+        return dict(plan)
+    where = "comp plan"
+    if plan is not None:
+        p = Path(plan)
+        if not p.is_file():
+            raise ConfigError(f"comp plan file {p} does not exist")
+        text, where = p.read_text(encoding="utf-8"), str(p)
+    if text is None:
+        return None
+    try:
+        out = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+    return out if isinstance(out, dict) else None
+
+
+def _load_targets(targets: Any, text: str | None = None) -> PlanningTargets | None:
+    """Planning targets from an object, a YAML file or YAML text."""
+    if isinstance(targets, PlanningTargets) or (targets is None and text is None):
+        return targets
+    if targets is not None:
+        return PlanningTargets.from_yaml(Path(targets))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "targets.yaml"
+        p.write_text(str(text), encoding="utf-8")
+        return PlanningTargets.from_yaml(p)
+
+
+def assemble_planning_data(
+    frames: Mapping[str, pd.DataFrame],
+    plan: Any,
+    targets: Any,
+    source: str,
+    validate: bool = True,
+    *,
+    plan_text: str | None = None,
+    targets_text: str | None = None,
+) -> PlanningData:
+    """:class:`PlanningData` from the three tables read by a reader, the plan and targets (a
+    path, an object or YAML text), validated unless ``validate`` is false."""
     data = PlanningData(
-        accounts=tables["accounts"],
-        reps=tables["reps"],
-        sales=tables["sales"],
-        plan=plan,
-        targets=targets,
-        source=str(folder),
+        accounts=frames["accounts"],
+        reps=frames["reps"],
+        sales=frames["sales"],
+        plan=_load_plan(plan, plan_text),
+        targets=_load_targets(targets, targets_text),
+        source=source,
     )
     return data.validate() if validate else data

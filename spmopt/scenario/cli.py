@@ -25,9 +25,14 @@ def register(subparsers: Any) -> None:
         "result tables (CSV), the summary and report.html to --out.",
     )
     p.add_argument("path", help="planning data folder (accounts, reps, sales, plan.yaml, "
-                   "targets.yaml), or 'example'")  # fmt: skip
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+                   "targets.yaml), an .xlsx workbook, a database URL, a source .yaml, or "
+                   "'example'")  # fmt: skip
+    p.add_argument("--out", type=Path, help="output folder (needed unless --write-back)")
     p.add_argument("--scenario", type=Path, help="scenario YAML file (default: all defaults)")
+    p.add_argument("--write-back", nargs="?", const="", default=None, metavar="URL",
+                   help="write the results into tables of the database URL (default: the data's "
+                   "URL), in one transaction; the same run again replaces its rows")  # fmt: skip
+    p.add_argument("--schema", default="spmopt", help="schema of the --write-back tables")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
     p.add_argument("--seed", type=int, help="seed of every random step (overrides the file)")
     p.set_defaults(func=_cmd_plan)
@@ -72,23 +77,39 @@ def _updates(pairs: list[str]) -> dict[str, Any]:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
+    from spmopt.errors import ConfigError
     from spmopt.scenario.config import Scenario
     from spmopt.scenario.output import write_plan_outputs
     from spmopt.scenario.pipeline import run
 
     t0 = time.perf_counter()
+    wb_url = (args.write_back or args.path) if args.write_back is not None else None
+    if args.out is None and wb_url is None:
+        raise ConfigError("spmopt plan needs --out FOLDER, --write-back, or both")
+    if wb_url is not None and "://" not in wb_url:
+        raise ConfigError(
+            f"--write-back: {wb_url!r} is not a database URL; give one, e.g. "
+            "--write-back duckdb:///plan.duckdb"
+        )
     s = Scenario.from_yaml(args.scenario) if args.scenario else Scenario()
-    data = args.path if args.path == "example" else str(Path(args.path).resolve())
+    keep = args.path == "example" or "://" in args.path
+    data = args.path if keep else str(Path(args.path).resolve())
     updates: dict[str, Any] = {"data": data, **_updates(args.set)}
     if args.seed is not None:
         updates["seed"] = args.seed
     s = s.with_updates(updates)
     print(f"spmopt plan: scenario {s.name!r} on {data}", file=sys.stderr)
     result = run(s)
-    report = write_plan_outputs(result, args.out)
+    report = write_plan_outputs(result, args.out) if args.out is not None else None
+    if wb_url is not None:
+        from spmopt.data.database import write_results
+
+        wb = write_results(result, wb_url, schema=args.schema)
+        print(f"results written back: {wb!r}", file=sys.stderr)
     print(_summary_text(result.summary.iloc[0]))
-    print(f"outputs in {args.out}/ ({time.perf_counter() - t0:.0f} s)")
-    print(f"report: {report}")
+    if report is not None:
+        print(f"outputs in {args.out}/ ({time.perf_counter() - t0:.0f} s)")
+        print(f"report: {report}")
     return 0
 
 

@@ -247,7 +247,7 @@ class Scenario(_Settings):
         """A copy with relative ``data`` and ``comp.plan`` paths made absolute against ``base``."""
         base = Path(base)
         upd: dict[str, Any] = {}
-        if self.data != "example" and not Path(self.data).is_absolute():
+        if self.data != "example" and "://" not in self.data and not Path(self.data).is_absolute():
             upd["data"] = str((base / self.data).resolve())
         if self.comp.plan is not None and not Path(self.comp.plan).is_absolute():
             upd["comp"] = self.comp.model_copy(

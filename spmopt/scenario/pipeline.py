@@ -55,8 +55,15 @@ def load_data(source: str) -> PlanningData:
     The cache holds the last four data sets per process, keyed by path and file times, so a
     worker running many scenarios on the same data reads it once.
     """
+    from spmopt.data.sources import source_kind, source_stamp
+
     if source == "example":
         key: tuple[str, tuple[float, ...]] = ("example", ())
+    elif source_kind(source) != "folder":  # a database URL, workbook or source file
+        stamp = source_stamp(source)
+        if stamp is None:
+            return read_planning_data(source)
+        key = stamp
     else:
         p = Path(source)
         if not p.is_dir():
