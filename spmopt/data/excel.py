@@ -14,6 +14,7 @@ half-written one.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,8 @@ def read_excel(
                             fix=f"name a sheet '{name}', or map it: tables={{'{name}': "
                             "'<sheet name>'}",
                         )
-                frame = book.parse(
-                    sheet, dtype={c: "str" for c in _ID_COLUMNS}, na_values=[""]
+                frame = pd.read_excel(
+                    book, sheet_name=sheet, dtype={c: "str" for c in _ID_COLUMNS}, na_values=[""]
                 ).rename(columns=lambda c: str(c).strip())
                 for dst, src in mapping.columns.get(name, {}).items():
                     if src not in frame.columns:
@@ -108,7 +109,7 @@ def read_excel(
                             fix=f"correct the mapping of {name}.{dst}",
                         )
                 frames[name] = frame.rename(columns=mapping.renames(name))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         if isinstance(exc, DataError):
             raise
         raise DataError(
@@ -188,14 +189,24 @@ def write_planning_excel(data: Any, path: str | Path) -> Path:
     return p
 
 
+_PAY_COLUMNS = (
+    "expected_attainment",
+    "p_at_quota",
+    "expected_incentive",
+    "incentive_p10",
+    "incentive_p90",
+)
+
+
 def plan_summary(result: Any) -> pd.DataFrame:
     """One row per rep: territory, region, accounts, potential, workload, annual quota, quota /
     potential, expected attainment and pay, share of draws at quota.
 
     Columns (as present in the result): ``rep_id``, ``territory_id``, ``region``, ``role``,
     ``n_accounts``, ``potential`` [currency/yr], ``workload`` [h/yr], ``quota`` [currency],
-    ``quota_to_potential``, ``forecast`` [currency], ``expected_attainment``, ``p_at_quota``,
-    ``expected_incentive`` and ``expected_total_pay`` [currency].
+    ``quota_to_potential``, ``forecast`` [currency], and from the comp simulation
+    ``expected_attainment``, ``p_at_quota`` (probability of reaching quota),
+    ``expected_incentive``, ``incentive_p10``, ``incentive_p90`` [currency].
     """
     tables = result.tables() if hasattr(result, "tables") else dict(result)
     reps = tables.get("reps", pd.DataFrame())
@@ -216,24 +227,8 @@ def plan_summary(result: Any) -> pd.DataFrame:
             )
     per_rep = tables.get("comp_per_rep")
     if per_rep is not None and "rep_id" in per_rep:
-        ren = {
-            "attainment_mean": "expected_attainment",
-            "mean_attainment": "expected_attainment",
-            "expected_attainment": "expected_attainment",
-            "p_at_quota": "p_at_quota",
-            "share_at_quota": "p_at_quota",
-            "incentive_mean": "expected_incentive",
-            "expected_incentive": "expected_incentive",
-            "mean_incentive": "expected_incentive",
-            "total_pay_mean": "expected_total_pay",
-            "expected_total_pay": "expected_total_pay",
-            "mean_total_pay": "expected_total_pay",
-        }
-        pick = {c: ren[c] for c in per_rep.columns if c in ren}
-        if pick:
-            pr = per_rep[["rep_id", *pick]].rename(columns=pick)
-            pr = pr.loc[:, ~pr.columns.duplicated()]
-            out = out.merge(pr, on="rep_id", how="left")
+        pick = [c for c in _PAY_COLUMNS if c in per_rep and c not in out]
+        out = out.merge(per_rep[["rep_id", *pick]], on="rep_id", how="left")
     return out.reset_index(drop=True)
 
 
@@ -274,7 +269,8 @@ def write_plan_workbook(result: Any, path: str | Path) -> Path:
             "quota",
             "forecast",
             "expected_incentive",
-            "expected_total_pay",
+            "incentive_p10",
+            "incentive_p90",
         },
         "Quotas by month": {c for c in sheets.get("Quotas by month", pd.DataFrame()).columns}
         - {"rep_id", "territory_id"},

@@ -17,7 +17,8 @@ def write_plan_outputs(
 ) -> Path:
     """Write a scenario's results to ``out``: every result table as CSV (``assignment.csv``,
     ``territories.csv``, ``forecast.csv``, ``quotas.csv``, ``comp_per_rep.csv``, ...),
-    ``summary.csv``, ``scenario.yaml``, ``notes.json`` and ``report.html``.
+    ``summary.csv``, ``plan.xlsx`` (per-rep plan summary and quotas by month),
+    ``scenario.yaml``, ``notes.json`` and ``report.html``.
 
     Each file is written atomically; other files in ``out`` are left alone.
 
@@ -30,6 +31,9 @@ def write_plan_outputs(
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in result.tables().items():
         atomic_write_frame(frame, folder / f"{name}.csv")
+    from spmopt.data.excel import write_plan_workbook
+
+    write_plan_workbook(result, folder / "plan.xlsx")  # per-rep plan summary and quotas
     atomic_write_text(folder / "scenario.yaml", result.scenario.to_yaml())
     atomic_write_text(
         folder / "notes.json",

@@ -344,6 +344,9 @@ def test_cli_plan_with_duckdb_url_and_write_back(
     )
     assert rc == 0
     assert (tmp_path / "out" / "report.html").exists()
+    book = pd.read_excel(tmp_path / "out" / "plan.xlsx", sheet_name=None)
+    assert len(book["Plan summary"]) == len(data.reps)
+    assert book["Quotas by month"]["annual"].sum() > 0
     back = read_results("duckdb:///plan.duckdb", schema="spmopt")
     assert back["runs"]["scenario"].tolist() == ["cli"]
     assert len(back["assignment"]) == len(data.accounts)
