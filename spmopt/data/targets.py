@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from spmopt.errors import ConfigError
 from spmopt.settings_errors import format_validation_error
@@ -34,6 +41,9 @@ class PlanningTargets(BaseModel):
         of revenue.
     currency : str
         ISO code of the currency of every money column.
+    health : dict
+        Bands of the plan-health checks by check name (see :class:`spmopt.health.HealthBands`);
+        checks not named keep their defaults.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -45,6 +55,15 @@ class PlanningTargets(BaseModel):
     ccos_band: tuple[float, float] = (0.03, 0.09)
     margin_floor: float = Field(default=0.55, ge=-1, le=1)
     currency: str = "USD"
+    health: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("health")
+    @classmethod
+    def _check_health(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from spmopt.health.bands import HealthBands
+
+        HealthBands.from_dict(v, source="health")  # raises naming the bad key
+        return v
 
     @model_validator(mode="after")
     def _check_band(self) -> PlanningTargets:
@@ -76,4 +95,6 @@ class PlanningTargets(BaseModel):
     def to_yaml(self) -> str:
         d = self.model_dump()
         d["ccos_band"] = list(d["ccos_band"])
+        if not d["health"]:
+            d.pop("health")
         return yaml.safe_dump(d, sort_keys=False)

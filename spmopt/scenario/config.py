@@ -239,6 +239,8 @@ class Scenario(_Settings):
         the file's folder; a missing ``name`` becomes the file's stem."""
         p = Path(path)
         raw = _read_mapping(p)
+        if "base" in raw and "grid" not in raw:
+            return _from_base(p, raw)
         raw.setdefault("name", p.stem)
         s = cls.from_dict(raw, source=str(p))
         return s.resolve_paths(p.parent)
@@ -584,6 +586,26 @@ def read_scenarios(path: str | Path) -> list[Scenario]:
         base = Scenario.from_dict(raw, source=str(p)).resolve_paths(p.parent)
     try:
         return Scenario.grid(base, grid)
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from None
+
+
+def _from_base(p: Path, raw: Mapping[str, Any]) -> Scenario:
+    """The scenario of file ``p`` that names a ``base`` scenario file and changes it."""
+    raw = dict(raw)
+    base_file = raw.pop("base")
+    if not isinstance(base_file, str):
+        raise ConfigError(f"{p}: 'base' names a scenario file, e.g. base: base.yaml")
+    bp = Path(base_file)
+    bp = bp if bp.is_absolute() else p.parent / bp
+    if bp.resolve() == p.resolve():
+        raise ConfigError(f"{p}: a scenario cannot be its own base")
+    name = raw.pop("name", p.stem)
+    if "data" in raw and raw["data"] != "example" and not Path(raw["data"]).is_absolute():
+        raw["data"] = str((p.parent / raw["data"]).resolve())
+    base = Scenario.from_yaml(bp)
+    try:
+        return base.with_updates(_flatten_settings(raw), name=name)
     except ConfigError as exc:
         raise ConfigError(f"{p}: {exc}") from None
 

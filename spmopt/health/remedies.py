@@ -1,0 +1,389 @@
+"""What would it take: the smallest changes of settings that bring a plan inside its bands.
+
+:func:`remedies` runs a small sweep on the batch runner (:func:`spmopt.scenario.run_batch`)
+around a scenario: over-assignment, quota method and its achievability aim, accelerator rates
+and the company target, one at a time and then in pairs of the most helpful ones. Every
+candidate reuses the base's territories and forecast (they do not depend on these settings), so
+each costs one quota solve and one comp simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spmopt.errors import ConfigError
+
+__all__ = ["MOVABLE", "Candidate", "Remedies", "remedies"]
+
+#: Checks a change of quota or comp settings can move (territories and forecast stay as they
+#: are): the default goals.
+MOVABLE = (
+    "share_at_quota",
+    "attainment_skew",
+    "over_assignment",
+    "p_make_target",
+    "ccos",
+    "margin_after_comp",
+    "payout_at_target",
+    "payout_p90",
+    "quota_potential_spread",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One change tried: setting updates (dotted paths), in words, and how big it is.
+
+    ``size`` sums the relative size of each change: a target change by its share of the target,
+    over-assignment by its change in points / 10, an accelerator by its factor's distance from 1,
+    a method or achievability aim 0.1.
+    """
+
+    label: str
+    updates: Mapping[str, Any]
+    size: float
+
+    def __add__(self, other: Candidate) -> Candidate:
+        ups = dict(self.updates)
+        for k, v in other.updates.items():
+            if k == "quota.options" and k in ups:
+                ups[k] = {**ups[k], **v}
+            else:
+                ups[k] = v
+        return Candidate(f"{self.label} + {other.label}", ups, self.size + other.size)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        out = set()
+        for k, v in self.updates.items():
+            if isinstance(v, Mapping) and k in ("quota.options", "comp.plan_overrides"):
+                out |= {f"{k}.{kk}" for kk in v}
+            else:
+                out.add(k)
+        return frozenset(out)
+
+
+@dataclass(frozen=True, repr=False)
+class Remedies:
+    """Changes ranked: those that bring every goal inside its band first, smallest first.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per candidate (the unchanged plan included as ``rank`` 0): ``change``,
+        ``n_changes``, ``size``, ``goals_met``, ``health``, ``n_fail``, ``n_warn``,
+        ``failing``, ``share_at_quota``, ``ccos``, ``expected_cost``, ``delta_cost``
+        [currency], ``margin_after_comp``, ``p_make_target``, ``scenario``.
+    goals : tuple of str
+        Checks that must pass.
+    base : HealthReport
+        The plan as it is (at the sweep's number of draws).
+    reports : dict of str to HealthReport
+        Health of every candidate, by scenario name.
+    scenarios : dict of str to Scenario
+        Every candidate's settings, by scenario name.
+    seconds : float
+        Wall time of the sweep.
+    """
+
+    table: pd.DataFrame
+    goals: tuple[str, ...]
+    base: Any
+    reports: dict[str, Any] = field(default_factory=dict)
+    scenarios: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def found(self) -> bool:
+        """Some candidate meets every goal."""
+        return bool(self.table["goals_met"].iloc[1:].any()) if len(self.table) > 1 else False
+
+    @property
+    def best(self) -> Any:
+        """The top-ranked candidate that meets every goal (a Scenario), or None."""
+        ok = self.table.loc[(self.table["rank"] > 0) & self.table["goals_met"]]
+        return self.scenarios[ok["scenario"].iloc[0]] if len(ok) else None
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def lines(self, n: int = 5) -> list[str]:
+        """The top ``n`` changes, one line each, for people."""
+        out = []
+        base = self.table.iloc[0]
+        for _, r in self.table.iloc[1 : n + 1].iterrows():
+            ok = "inside its bands" if r["goals_met"] else f"still failing: {r['failing'] or '-'}"
+            out.append(
+                f"{int(r['rank'])}. {r['change']}: {ok}; reps at quota "
+                f"{base['share_at_quota']:.0%} -> {r['share_at_quota']:.0%}, CCOS "
+                f"{base['ccos']:.2%} -> {r['ccos']:.2%}, incentive cost "
+                f"{r['delta_cost']:+,.0f}"
+            )
+        return out
+
+    def __repr__(self) -> str:
+        head = (
+            f"Remedies({len(self.table) - 1} changes tried in {self.seconds:.0f} s; "
+            f"{'found' if self.found else 'none'} inside the bands of {', '.join(self.goals)})"
+        )
+        return "\n".join([head, *(f"  {s}" for s in self.lines())])
+
+
+# ---------------------------------------------------------------------- candidates
+def _accelerator_updates(plan: Mapping[str, Any] | None, factor: float) -> dict[str, Any]:
+    """Plan overrides multiplying every tier rate from 100% attainment on by ``factor``."""
+    out: dict[str, Any] = {}
+    if not plan or "roles" not in plan:
+        return out
+    for role, r in plan["roles"].items():
+        for i, m in enumerate(r.get("measures", [])):
+            for j, t in enumerate(m.get("tiers", [])):
+                lo = float(t.get("from", 0.0))
+                if abs(lo - 1.0) < 1e-9:  # the accelerator tier right above quota
+                    out[f"roles.{role}.measures.{i}.tiers.{j}.rate"] = round(
+                        float(t["rate"]) * factor, 4
+                    )
+    return out
+
+
+def candidates(scenario: Any, report: Any, plan: Mapping[str, Any] | None) -> list[Candidate]:
+    """The single changes tried around ``scenario`` given its health ``report``."""
+    out: list[Candidate] = []
+    q = scenario.quota
+    oa_now = report["over_assignment"].value if "over_assignment" in report.names else 0.10
+    oa_now = 0.10 if not oa_now == oa_now else float(oa_now)
+    for oa in (0.05, 0.10, 0.15, 0.20):
+        if abs(oa - oa_now) > 0.004:
+            out.append(Candidate(f"over-assignment {oa:.0%}", {"quota.over_assignment": oa},
+                                 abs(oa - oa_now) / 0.10))  # fmt: skip
+    aim = report.bands.aim_share_at_quota
+    if "target_attainment" not in q.options:
+        for a in sorted({0.6, round(aim, 2)}):
+            out.append(
+                Candidate(
+                    f"quota aim {a:.0%} of reps at quota",
+                    {"quota.options": {**q.options, "target_attainment": a}},
+                    0.1,
+                )
+            )
+    for m in ("blend", "potential", "forecast"):
+        if m != q.method:
+            out.append(Candidate(f"quota method {m}", {"quota.method": m}, 0.1))
+    if plan:
+        for f in (0.75, 1.25, 1.5):
+            ups = _accelerator_updates(plan, f)
+            if ups:
+                merged = {**scenario.comp.plan_overrides, **ups}
+                out.append(Candidate(f"accelerators x{f:g}", {"comp.plan_overrides": merged},
+                                     abs(f - 1.0)))  # fmt: skip
+    gap = report.gap
+    if gap is not None and gap.target > 0 and math.isfinite(gap.consistent_target):
+        now = gap.target
+        want = round(gap.consistent_target, -5)
+        tried = {want}
+        if abs(want / now - 1) > 0.05:
+            tried.add(round((now + want) / 2, -5))
+        for t in sorted(tried):
+            if abs(t / now - 1) > 0.005:
+                label = f"company target {t:,.0f} ({t / now - 1:+.0%})"
+                out.append(Candidate(label, {"quota.company_target": float(t)}, abs(t / now - 1)))
+    return out
+
+
+# ---------------------------------------------------------------------- the sweep
+def remedies(
+    scenario: Any,
+    goals: Sequence[str] | Mapping[str, Any] | None = None,
+    *,
+    data: Any = None,
+    n_draws: int = 2000,
+    pairs: int = 6,
+    client: Any = None,
+    n_workers: int | None = 0,
+    extra: Sequence[Candidate] = (),
+) -> Remedies:
+    """Find the smallest changes of settings that bring a plan inside its bands.
+
+    Parameters
+    ----------
+    scenario : Scenario, path of a scenario YAML or ScenarioResult
+        The plan to repair. A result is reused as it is (its territories and forecast); a
+        scenario is run first.
+    goals : sequence of check names or mapping of check name to band, optional
+        Checks that must pass (default :data:`MOVABLE`: every check quota and comp settings
+        can move). A mapping also sets those checks' pass bands (``{"share_at_quota": [0.6,
+        0.7]}``), as ``targets.yaml`` does.
+    data : PlanningData, optional
+        The planning data (default: read from the scenario).
+    n_draws : int
+        Monte Carlo draws of each candidate's comp simulation (fewer than a full run, for
+        speed; the unchanged plan is re-simulated at the same number so effects compare).
+    pairs : int
+        How many pairs of the most helpful single changes to try when no single change meets
+        every goal (0 for singles only).
+    client, n_workers
+        Passed to :func:`spmopt.scenario.run_batch` (default ``n_workers=0``: in this process,
+        no Dask).
+    extra : sequence of Candidate
+        Further changes to try.
+
+    Returns
+    -------
+    Remedies
+
+    Raises
+    ------
+    ConfigError
+        An unknown goal name.
+    """
+    import time
+
+    from spmopt.health.bands import HealthBands
+    from spmopt.health.checks import CHECKS, check
+    from spmopt.scenario.batch import run_batch
+    from spmopt.scenario.config import Scenario
+    from spmopt.scenario.pipeline import ScenarioResult, load_data, prepare_data, run
+
+    t0 = time.perf_counter()
+    base_result: ScenarioResult | None = None
+    if isinstance(scenario, ScenarioResult):
+        base_result, s = scenario, scenario.scenario
+    elif isinstance(scenario, (str, Path)):
+        s = Scenario.from_yaml(scenario)
+    elif isinstance(scenario, Scenario):
+        s = scenario
+    else:
+        raise ConfigError(
+            f"remedies() takes a Scenario, a scenario YAML path or a ScenarioResult, got "
+            f"{type(scenario).__name__}"
+        )
+    band_over: Mapping[str, Any] | None = None
+    if goals is None:
+        goal_names: tuple[str, ...] = MOVABLE
+    elif isinstance(goals, Mapping):
+        goal_names, band_over = tuple(goals), goals
+    else:
+        goal_names = tuple(goals)
+    unknown = [g for g in goal_names if g not in CHECKS]
+    if unknown:
+        raise ConfigError(f"remedies: unknown goal {unknown[0]!r}; checks: {', '.join(CHECKS)}")
+    if data is None:
+        data = load_data(s.data)
+    pdata, _ = prepare_data(s, data)
+    bands = HealthBands.from_targets(pdata.targets)
+    if band_over:
+        bands = HealthBands.from_dict(band_over, source="goals", base=bands.bands)
+    if base_result is None:
+        base_result = run(s, data=data)
+
+    def health(res: Any) -> Any:
+        d = pdata if res is base_result else None
+        return check(res, bands=bands, data=d if d is not None else _data_for(res, data))
+
+    first = health(base_result)
+    singles = [*candidates(s, first, pdata.plan), *extra]
+    s0 = s.with_updates({"comp.n_draws": n_draws}, name=f"{s.name}__as_is")
+
+    def sweep(cands: list[Candidate], offset: int) -> dict[str, tuple[Candidate, Any, Any]]:
+        scen = [
+            s0.with_updates(dict(c.updates), name=f"{s.name}__remedy{offset + i}")
+            for i, c in enumerate(cands)
+        ]
+        batch = run_batch(scen, client=client, n_workers=n_workers, progress=False,
+                          keep_results=True, reuse=[base_result])  # fmt: skip
+        out = {}
+        for c, sc in zip(cands, scen):
+            if sc.name in batch.results:
+                res = batch.results[sc.name]
+                out[sc.name] = (c, sc, health(res))
+        return out
+
+    as_is = sweep([Candidate("no change", {}, 0.0)], 0)
+    base_rep = next(iter(as_is.values()))[2]
+    done = sweep(singles, 1)
+    if pairs and not any(_meets(r, goal_names) for _, _, r in done.values()):
+        helpful = sorted(done.values(), key=lambda x: _goal_score(x[2], goal_names))
+        combos: list[Candidate] = []
+        top = [c for c, _, _ in helpful[: max(2, pairs)]]
+        for i, a in enumerate(top):
+            for b in top[i + 1 :]:
+                if not (a.keys & b.keys) and len(combos) < pairs:
+                    combos.append(a + b)
+        done.update(sweep(combos, 1 + len(singles)))
+    rows = []
+    all_runs = {**as_is, **done}
+    base_cost = _val(base_rep, "expected_cost")
+    for name, (c, _sc, rep) in all_runs.items():
+        rows.append(
+            {
+                "change": c.label,
+                "n_changes": len(c.keys),
+                "size": round(c.size, 4),
+                "goals_met": _meets(rep, goal_names),
+                "health": rep.status,
+                "n_fail": len(rep.failed),
+                "n_warn": len(rep.warnings),
+                "failing": ", ".join(x.name for x in rep.failed if x.name in goal_names),
+                "share_at_quota": rep["share_at_quota"].value,
+                "ccos": rep["ccos"].value,
+                "expected_cost": _val(rep, "expected_cost"),
+                "delta_cost": _val(rep, "expected_cost") - base_cost,
+                "margin_after_comp": rep["margin_after_comp"].value,
+                "p_make_target": rep["p_make_target"].value,
+                "goal_score": _goal_score(rep, goal_names),
+                "scenario": name,
+            }
+        )
+    tab = pd.DataFrame(rows)
+    head, rest = tab.iloc[:1], tab.iloc[1:]
+    rest = rest.sort_values(
+        ["goals_met", "n_changes", "size", "goal_score"],
+        ascending=[False, True, True, True],
+        kind="stable",
+    )
+    tab = pd.concat([head, rest], ignore_index=True)
+    tab.insert(0, "rank", np.arange(len(tab)))
+    return Remedies(
+        table=tab,
+        goals=goal_names,
+        base=base_rep,
+        reports={n: r for n, (_, _, r) in all_runs.items()},
+        scenarios={n: sc for n, (_, sc, _) in all_runs.items()},
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _data_for(res: Any, data: Any) -> Any:
+    from spmopt.scenario.pipeline import prepare_data
+
+    try:
+        return prepare_data(res.scenario, data)[0]
+    except Exception:
+        return data
+
+
+def _val(rep: Any, key: str) -> float:
+    v = getattr(rep, "_summary", {}).get(key) if hasattr(rep, "_summary") else None
+    return float(v) if v is not None else float("nan")
+
+
+def _meets(rep: Any, goals: Sequence[str]) -> bool:
+    return all(rep[g].status == "pass" for g in goals)
+
+
+def _goal_score(rep: Any, goals: Sequence[str]) -> float:
+    s = 0.0
+    for g in goals:
+        c = rep[g]
+        if c.status == "fail":
+            s += 100.0 + min(c.band.distance(c.value), 10.0)
+        elif c.status == "warn":
+            s += 10.0 + min(c.band.distance(c.value), 10.0)
+    return s
