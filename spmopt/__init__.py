@@ -18,7 +18,7 @@ from spmopt.solver import SolveInfo, SolverOptions
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("territory", "forecast", "quota", "comp", "scenario", "report", "data")
+_SUBMODULES = ("territory", "forecast", "quota", "comp", "scenario", "report", "data", "geo")
 _LAZY = {"Scenario": ("spmopt.scenario", "Scenario")}
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "comp",
     "data",
     "forecast",
+    "geo",
     "load_example",
     "quota",
     "read_planning_data",

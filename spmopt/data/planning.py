@@ -40,6 +40,9 @@ class PlanningData:
         Company revenue target and financial guard-rails (``targets.yaml``).
     source : str
         Where the data came from (a folder, ``"example"`` or ``"synthetic"``).
+    geography : spmopt.geo.Geography or None
+        Basic units as polygons and their adjacency (see :meth:`with_geography`); with it,
+        contiguous territories need no hand-made adjacency.
     """
 
     accounts: pd.DataFrame
@@ -49,6 +52,7 @@ class PlanningData:
     targets: PlanningTargets | None = None
     source: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    geography: Any = None
 
     def __repr__(self) -> str:
         n_months = self.sales["period"].nunique() if "period" in self.sales else 0
@@ -57,6 +61,17 @@ class PlanningData:
             f"reps={len(self.reps):,}, sales={len(self.sales):,} rows over {n_months} months, "
             f"plan={'yes' if self.plan else 'no'}, targets={'yes' if self.targets else 'no'})"
         )
+
+    def with_geography(
+        self, units: Any = "us-counties", by: str = "location", rule: str = "rook", **kw: Any
+    ) -> PlanningData:
+        """A copy with every account in a basic unit of ``units`` (polygons, a polygon file or
+        ``"us-counties"``), joined ``by`` location or a code column, and the units' adjacency
+        (``rook`` or ``queen``) in :attr:`geography` (see :func:`spmopt.geo.build_geography`)."""
+        from spmopt.geo import with_geography
+
+        out: PlanningData = with_geography(self, units, by=by, rule=rule, **kw)
+        return out
 
     def issues(self) -> list[DataError]:
         """Every problem found in the tables, without raising."""

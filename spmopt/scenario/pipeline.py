@@ -245,7 +245,9 @@ def align_stage(scenario: Scenario, data: PlanningData) -> Any:
         seed=scenario.seed,
         **t.options,
     )
-    result = aligner.solve(data.accounts, data.reps)
+    geo = getattr(data, "geography", None)  # polygons read with the data (spmopt.geo)
+    kw = {"adjacency": geo.adjacency} if t.contiguity and geo is not None else {}
+    result = aligner.solve(data.accounts, data.reps, **kw)
     if result.status in ("infeasible", "error"):
         raise InfeasibleError(
             f"territory alignment is {result.status}: {result.diagnosis or 'no diagnosis'}",
