@@ -65,12 +65,22 @@ def map_figure(
     after: pd.DataFrame,
     reps_before: pd.DataFrame,
     reps_after: pd.DataFrame,
+    *,
+    geography: object | None = None,
+    states: bool = True,
 ) -> Figure:
     """Territory map before (``accounts.current_territory``) and after (``after``).
 
-    Dots are accounts (size by potential) coloured by territory; black triangles are the reps'
-    home bases; the right panel's title counts the accounts that changed territory.
+    With ``geography`` (a :class:`spmopt.geo.Geography`, e.g. ``data.geography``) the basic
+    units are drawn as filled polygons, one colour per territory, moved units hatched (see
+    :func:`spmopt.report.maps.polygon_map_figure`). Without it, dots are accounts (size by
+    potential) coloured by territory over the US state outlines (``states``); black triangles are
+    the reps' home bases; the right panel's title counts the accounts that changed territory.
     """
+    if geography is not None:
+        from spmopt.report.maps import polygon_map_figure
+
+        return polygon_map_figure(geography, after, reps_before, reps_after)
     fig = Figure(figsize=(13, 5.2), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     acc = accounts.set_index(accounts["account_id"].astype(str))
@@ -93,7 +103,13 @@ def map_figure(
             ax.text(0.5, 0.5, "no current territories", ha="center", transform=ax.transAxes)
             continue
         c = [col.get(str(t), (0.8, 0.8, 0.8, 1.0)) for t in terr.to_numpy()]
-        ax.scatter(acc["lon"], acc["lat"], s=size, c=c, linewidths=0, alpha=0.85)
+        if states:
+            from spmopt.report.maps import draw_state_outlines
+
+            if draw_state_outlines(ax, acc["lon"], acc["lat"]):
+                ax.set_xlim(acc["lon"].min() - 1, acc["lon"].max() + 1)
+                ax.set_ylim(acc["lat"].min() - 1, acc["lat"].max() + 1)
+        ax.scatter(acc["lon"], acc["lat"], s=size, c=c, linewidths=0, alpha=0.85, zorder=2)
         if mv is not None:
             share = float(pot[mv].sum() / max(pot.sum(), 1e-12))
             title = f"{title}: {int(mv.sum()):,} accounts moved ({share:.0%} of potential)"

@@ -210,7 +210,16 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
     reps_after = t.get("reps")
     if data is not None and assign is not None and reps_after is not None:
         out.append(
-            _img(F.map_figure(data.accounts, assign, data.reps, reps_after), "territory map")
+            _img(
+                F.map_figure(
+                    data.accounts,
+                    assign,
+                    data.reps,
+                    reps_after,
+                    geography=getattr(data, "geography", None),  # polygons, when read with data
+                ),
+                "territory map",
+            )
         )
     terr = t.get("territories")
     before = _before_summary(data) if data is not None else None
