@@ -56,8 +56,9 @@ def _territory_colours(ids: Sequence[str]) -> dict[str, tuple[float, float, floa
 
     cmap = colormaps["tab20"]
     uniq = sorted(set(map(str, ids)))
-    # neighbours in id order get distant colours: stride through the 20-colour table
-    return {t: cmap((i * 7) % 20 / 20 + 0.025) for i, t in enumerate(uniq)}
+    # neighbours in id order get distant colours: stride through the table's 18 non-grey colours
+    table = [cmap(k / 20 + 0.025) for k in range(20) if k not in (14, 15)]
+    return {t: table[(i * 7) % 18] for i, t in enumerate(uniq)}
 
 
 def map_figure(
