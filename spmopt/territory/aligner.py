@@ -35,10 +35,11 @@ from spmopt.data.validate import validate_tables
 from spmopt.errors import ConfigError, DataError
 from spmopt.solver import SolveInfo, SolverOptions, relative_gap
 from spmopt.territory.checks import presolve_problems
-from spmopt.territory.diagnose import diagnose
-from spmopt.territory.engine import EngineResult, solve_model
+from spmopt.territory.diagnose import describe
+from spmopt.territory.engine import EngineResult, best_compromise, solve_model
 from spmopt.territory.metrics import attribute_values, evaluate
 from spmopt.territory.model import AlignmentModel
+from spmopt.territory.phases import WorkBudget
 from spmopt.territory.result import AlignmentResult
 
 __all__ = ["TerritoryAligner"]
@@ -127,7 +128,13 @@ class TerritoryAligner:
     solver : SolverOptions, optional
         Threads, seed, verbosity and extra HiGHS options.
     seed : int
-        Random seed handed to HiGHS.
+        Random seed handed to HiGHS and to the order of the neighbourhood searches.
+    effort : float
+        Multiplies the work budget of every solve phase (simplex iterations, branch-and-bound
+        nodes, chain-repair steps, neighbourhood MIPs; see
+        :class:`~spmopt.territory.phases.WorkBudget`). The work budget, not the clock, decides
+        when each phase stops, so equal inputs and seed give the same assignment on any machine;
+        ``time_limit`` is a safety cap, and the status says when it bound.
     """
 
     def __init__(
@@ -148,6 +155,7 @@ class TerritoryAligner:
         mip_rel_gap: float = 1e-2,
         solver: SolverOptions | None = None,
         seed: int = 0,
+        effort: float = 1.0,
     ) -> None:
         self.balance = {"potential": 0.05} if balance is None else balance
         self.targets = targets
@@ -164,6 +172,7 @@ class TerritoryAligner:
         self.mip_rel_gap = mip_rel_gap
         self.solver = solver
         self.seed = seed
+        self.effort = effort
 
     def __repr__(self) -> str:
         keys = ("balance", "max_disruption", "contiguity", "within", "method", "time_limit")
@@ -188,10 +197,16 @@ class TerritoryAligner:
             raise ConfigError(f"method={self.method!r}; allowed: {', '.join(METHODS)}")
         if not self.time_limit or self.time_limit <= 0:
             raise ConfigError(f"time_limit={self.time_limit!r}: give seconds > 0")
+        if not isinstance(self.effort, int | float) or not 0 < float(self.effort) <= 100:
+            raise ConfigError(f"effort={self.effort!r}: give a factor in (0, 100], e.g. 1 or 2")
         if int(self.candidates) < 2:
             raise ConfigError(f"candidates={self.candidates!r}: keep at least 2 per account")
         if self.within is not None and self.contiguity and self.method == "mip":
             raise ConfigError("method='mip' does not support contiguity; use method='auto'")
+
+    def _work(self) -> WorkBudget:
+        """The work budget of each solve phase, scaled by ``effort``."""
+        return WorkBudget().scaled(float(self.effort))
 
     def _options(self) -> SolverOptions:
         base = self.solver or SolverOptions(seed=self.seed)
@@ -616,43 +631,31 @@ class TerritoryAligner:
             full_rows=full_rows,
             extra={"candidates": int(self.candidates)},
         )
+        model.extra["basis_total"] = float(basis[ai].sum())
         problems = presolve_problems(model, tolerance, "accounts", group_label)
         if problems:
-            return (
-                EngineResult(
-                    None, SolveInfo("infeasible", None, None, None, 0.0, "pre-solve"), model
-                ),
-                model,
-                members,
-                "\n".join(problems),
-            )
-        if self.method == "mip":
+            res = best_compromise(model, options, work=self._work())
+        elif self.method == "mip":
             from spmopt.territory.mip import solve_pyomo_mip
 
             res = solve_pyomo_mip(model, options)
+            if res.slot is None:
+                res = best_compromise(model, options, work=self._work())
         else:
-            res = solve_model(model, options, exact=False if self.method == "heuristic" else None)
+            res = solve_model(
+                model,
+                options,
+                exact_phase=False if self.method == "heuristic" else None,
+                work=self._work(),
+            )
         diag = None
-        if res.slot is None and int(res.model.valid().sum()) > DIAGNOSE_MAX_COLUMNS:
-            diag = (
-                f"no feasible assignment found ({res.info.message}); the model is too large "
-                "for the elastic diagnosis: try a looser tolerance, capacity=False or a longer "
-                "time_limit, or diagnose one region with within='region'"
-            )
-            if res.partial is not None:
-                diag += (
-                    f"; the assignment returned is a best effort that violates the rows by "
-                    f"{res.model.violation(res.partial):.2f} (sum of relative excesses)"
+        if res.info.status == "infeasible":
+            parts = list(problems)
+            if res.compromise is not None:
+                parts.append(
+                    describe(res.model, res.compromise, tolerance, "accounts", group_label)
                 )
-                res = EngineResult(res.partial, res.info, res.model, res.dual)
-        elif res.slot is None:
-            d = diagnose(
-                res.model,
-                tolerance,
-                replace(options, time_limit=min(10.0, 0.5 * (options.time_limit or 20))),
-            )
-            diag = d.text
-            res = EngineResult(d.slot, res.info, res.model, res.dual)
+            diag = "\n".join(parts) or res.info.message
         return res, res.model, members, diag
 
     def _solve_contiguous(
@@ -757,26 +760,47 @@ class TerritoryAligner:
             ),
             root=root,
         )
+        model.extra["basis_total"] = basis_total
         problems = presolve_problems(model, tolerance, "basic units", group_label)
         if problems:
-            info = SolveInfo("infeasible", None, None, None, 0.0, "pre-solve")
-            return EngineResult(None, info, model), model, members, "\n".join(problems)
+            res = best_compromise(model, options, work=self._work())
+            text = (
+                describe(res.model, res.compromise, tolerance, "basic units", group_label)
+                if (res.compromise is not None)
+                else ""
+            )
+            return res, model, members, "\n".join([*problems, text]).strip()
         neigh = _as_neighbours(adjacency, units)
         res = solve_contiguous(model, neigh, options)
         diag = None
         if res.slot is None:
-            d = diagnose(
-                model,
-                tolerance,
-                replace(options, time_limit=min(10.0, 0.5 * (options.time_limit or 20))),
-                "basic units",
-            )
+            # always an answer: the best assignment without contiguity, said as such
+            alt = solve_model(model, options, work=self._work())
+            if alt.compromise is not None:
+                why = "without contiguity too: " + describe(
+                    alt.model, alt.compromise, tolerance, "basic units", group_label
+                )
+            else:
+                why = (
+                    "without contiguity the bands can be met; the assignment returned meets "
+                    "them but leaves some territories in pieces"
+                )
             diag = (
                 "contiguous territories within the bands were not found ("
                 + res.info.message
-                + "); without contiguity: "
-                + d.text
+                + "); "
+                + why
             )
+            info = SolveInfo(
+                "infeasible",
+                alt.info.objective,
+                None,
+                None,
+                res.info.seconds + alt.info.seconds,
+                res.info.message,
+                time_capped=res.info.time_capped or alt.info.time_capped,
+            )
+            res = EngineResult(alt.slot, info, alt.model, alt.dual, alt.compromise)
         return res, model, members, diag
 
     def _result(

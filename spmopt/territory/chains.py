@@ -110,10 +110,12 @@ def _pair(
 def chain_repair(
     model: AlignmentModel,
     slot: np.ndarray,
-    seconds: float = 10.0,
+    seconds: float = 3600.0,
     *,
+    max_steps: int = 400_000,
     max_depth: int = 16,
     move_price: float = 0.0,
+    stats: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Repair band and capacity violations of ``slot`` by cheapest chains of moves.
 
@@ -123,12 +125,17 @@ def chain_repair(
     slot : ndarray of int, (n,)
         Slot per item; usually a rounded LP solution, a few territories slightly outside.
     seconds : float
-        Wall-clock budget [s].
+        Wall-clock safety cap [s]; ``stats["time_capped"]`` says whether it bound.
+    max_steps : int
+        Work budget: label expansions, swap searches and passes counted together. The result
+        depends on this count only, not on the machine's speed.
     max_depth : int
         Longest chain (territories on its path; an exchange chain moves two items per step).
     move_price : float
         Price per unit of disruption added to each move's cost (the disruption row's
         multiplier), so chains prefer moves that keep accounts where they are.
+    stats : dict, optional
+        Receives ``steps`` (work done) and ``time_capped``.
 
     Returns
     -------
@@ -137,9 +144,13 @@ def chain_repair(
     """
     t0 = time.perf_counter()
     deadline = t0 + seconds
+    work = {"steps": 0, "time_capped": False}
 
     def late() -> bool:
-        return time.perf_counter() > deadline
+        work["steps"] += 1
+        if work["steps"] % 64 == 0 and time.perf_counter() > deadline:
+            work["time_capped"] = True
+        return work["steps"] > max_steps or bool(work["time_capped"])
 
     n, K, P = model.n, model.K, model.cand.shape[1]
     rows = np.arange(n)
@@ -404,6 +415,8 @@ def chain_repair(
         applied += 1
     if model.max_move is not None:
         _undo_disruption(model, st, late)
+    if stats is not None:
+        stats.update(work)
     return st.slot
 
 

@@ -109,7 +109,9 @@ def solve_contiguous(
         if left <= 0.05:
             break
         sub = build_submip(model, free, allowed, fixed, cuts=cuts)
-        info, slot = solve_submip(sub, replace(options, time_limit=left))
+        info, slot = solve_submip(
+            sub, replace(options, time_limit=left, node_limit=options.node_limit or 20_000)
+        )
         if info.bound is not None:
             bound = info.bound if bound is None else max(bound, info.bound)
         if slot is None:

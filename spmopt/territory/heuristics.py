@@ -18,9 +18,10 @@ __all__ = ["repair"]
 
 
 def repair(
-    model: AlignmentModel, slot: np.ndarray, seconds: float = 10.0, max_moves: int | None = None
+    model: AlignmentModel, slot: np.ndarray, seconds: float = 3600.0, max_moves: int | None = None
 ) -> np.ndarray:
-    """Move items until every coupling row holds (best effort within ``seconds``)."""
+    """Move items until every coupling row holds (best effort within ``max_moves`` passes;
+    ``seconds`` is only a wall-clock safety cap)."""
     t0 = time.perf_counter()
     slot = slot.copy()
     n, K = model.n, model.K

@@ -1,8 +1,9 @@
-"""The alignment MIP built as arrays for HiGHS (highspy), on all items or on a free subset.
+"""The alignment MIP as a :class:`~spmopt.solver.LinearMip`, on all items or on a free subset.
 
 The rows are those of :mod:`spmopt.territory.model`. Items outside the free subset keep a fixed
 slot: their contributions move into the row bounds and their cost into the objective offset, so
-HiGHS's gap is measured on the whole objective. ``extra_rows`` adds contiguity cuts.
+the solver's gap is measured on the whole objective. ``cuts`` adds contiguity cuts, ``elastic``
+makes the coupling rows soft.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from spmopt.solver import SolveInfo, SolverOptions, solve_highs
+from spmopt.solver import LinearMip, MipSolution, SolveInfo, SolverOptions
 from spmopt.territory.model import AlignmentModel
 
-__all__ = ["SubMip", "build_submip", "solve_submip"]
+__all__ = ["SubMip", "build_submip", "shares_of", "slots_of", "solve_sub", "solve_submip"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class SubMip:
-    """A built HiGHS instance and how its columns map to (item, slot)."""
+    """A built model and how its columns map to (item, slot); elastic slacks come last."""
 
-    h: object
+    lp: LinearMip
     col_item: np.ndarray
     col_slot: np.ndarray
     free: np.ndarray
@@ -49,8 +50,6 @@ def build_submip(
     coupling row soft: a slack column per side and row, priced per unit of the row's
     quantity, comes after the item columns.
     """
-    import highspy
-
     n, K, m = model.n, model.K, model.m
     is_free = np.zeros(n, dtype=bool)
     is_free[free] = True
@@ -174,27 +173,19 @@ def build_submip(
         (np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))), shape=(nrow, n_all)
     )
     A.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_all
-    lp.num_row_ = nrow
-    lp.col_cost_ = col_cost
-    lp.col_lower_ = np.zeros(n_all)
-    lp.col_upper_ = col_up
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = row_hi
-    lp.offset_ = fixed_cost
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * ncol + [
-            highspy.HighsVarType.kContinuous
-        ] * (n_all - ncol)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
-    return SubMip(h, col_item, col_slot, np.asarray(free), fs.copy(), nrow)
+    integrality = np.zeros(n_all, dtype=bool)
+    integrality[:ncol] = integer
+    lp = LinearMip(
+        c=col_cost,
+        lb=np.zeros(n_all),
+        ub=col_up,
+        integer=integrality,
+        A=A,
+        row_lo=row_lo,
+        row_hi=row_hi,
+        offset=fixed_cost,
+    )
+    return SubMip(lp, col_item, col_slot, np.asarray(free), fs.copy(), nrow)
 
 
 def solve_submip(
@@ -203,16 +194,34 @@ def solve_submip(
     start: np.ndarray | None = None,
 ) -> tuple[SolveInfo, np.ndarray | None]:
     """Solve; return the info and the full slot vector (None without a solution)."""
-    h = sub.h
-    if start is not None:
-        x0 = (start[sub.col_item] == sub.col_slot).astype(float)
-        idx = np.arange(x0.size, dtype=np.int32)
-        h.setSolution(int(x0.size), idx, x0)  # type: ignore[attr-defined]
-    info = solve_highs(h, options)
-    if not info.has_solution:
-        return info, None
-    x = np.asarray(h.getSolution().col_value)[: sub.col_item.size]  # type: ignore[attr-defined]
+    sol = solve_sub(sub, options, start)
+    return sol.info, slots_of(sub, sol.x)
+
+
+def solve_sub(
+    sub: SubMip, options: SolverOptions, start: np.ndarray | None = None, *, simplex: bool = False
+) -> MipSolution:
+    """Solve the built model (warm-started from the slot vector ``start`` when given)."""
+    x0 = None
+    if start is not None and sub.lp.is_mip:
+        x0 = np.full(sub.lp.shape[1], np.nan)
+        x0[: sub.col_item.size] = (start[sub.col_item] == sub.col_slot).astype(float)
+    return sub.lp.solve(options, "highspy", start=x0, simplex=simplex)
+
+
+def slots_of(sub: SubMip, x: np.ndarray | None) -> np.ndarray | None:
+    """The full slot vector of column values ``x`` (items outside the model keep theirs)."""
+    if x is None:
+        return None
+    xs = np.asarray(x)[: sub.col_item.size]
     slot = sub.fixed_slot.copy()
-    on = x > 0.5
+    on = xs > 0.5
     slot[sub.col_item[on]] = sub.col_slot[on]
-    return info, slot
+    return slot
+
+
+def shares_of(sub: SubMip, x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The (n, P) matrix of LP shares of the free items' slots."""
+    X = np.zeros(shape)
+    X[sub.col_item, sub.col_slot] = np.asarray(x)[: sub.col_item.size]
+    return X

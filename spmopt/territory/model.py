@@ -107,6 +107,10 @@ class AlignmentModel:
         """Mask of real (non-padding) slots."""
         return (self.cand >= 0) & np.isfinite(self.cost)
 
+    def cheapest_slot(self) -> np.ndarray:
+        """Each item's slot of least cost (a valid assignment that ignores the coupling rows)."""
+        return np.asarray(np.where(self.valid(), self.cost, np.inf).argmin(axis=1))
+
     def territory_of(self, slot: np.ndarray) -> np.ndarray:
         """Territory index of each item given its chosen slot."""
         return self.cand[np.arange(self.n), slot]

@@ -1,0 +1,279 @@
+"""Compromise phase: when the rows cannot all be met, the assignment that violates them least.
+
+Every account can go to some territory, so there is always an answer. The *largest relative
+violation* of an assignment is the most any row is outside its band: a band's excess over its
+limit as a share of the territory's target, workload over capacity as a share of the
+capacity, moves over the disruption cap as a share of the cap. The compromise minimises it,
+then the distance:
+
+* Widening every row by ``z`` (bands by ``z`` times the target, capacities and the disruption
+  cap by ``z`` times themselves) gives a model that is feasible for ``z`` large enough. The
+  phase bisects on ``z`` between a proven lower bound and the largest violation of the best
+  assignment seen so far; at each step the primal phase's LP rounding and chain repair look
+  for an assignment of the widened model (work-budgeted, so the answer repeats exactly).
+* The lower bound comes from the LP relaxation ``min z`` over the widened rows: when it is
+  positive the settings are proven infeasible, whatever the assignment.
+* Small models (up to :data:`DIAGNOSE_MAX_COLUMNS` columns) also solve the elastic MIP of
+  :mod:`spmopt.territory.diagnose`, and keep whichever answer violates less.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from spmopt.solver import LinearMip
+from spmopt.territory.chains import chain_repair
+from spmopt.territory.highs_model import build_submip, shares_of, solve_sub
+from spmopt.territory.model import AlignmentModel
+from spmopt.territory.phases.improve import improve_by_neighbourhoods
+from spmopt.territory.phases.primal import elastic_prices, restricted_lp_rounding, round_shares
+from spmopt.territory.phases.state import Budget, Compromise, SolveState
+
+__all__ = ["DIAGNOSE_MAX_COLUMNS", "RowViolation", "compromise", "row_violations", "widened"]
+
+DIAGNOSE_MAX_COLUMNS = 20_000
+LP_BOUND_MAX_COLUMNS = 2_000_000
+
+
+@dataclass(frozen=True)
+class RowViolation:
+    """One row outside its limit: which, where, by how much.
+
+    Attributes
+    ----------
+    row : str
+        ``balance``, ``capacity`` or ``disruption``.
+    territory : str or None
+    attribute : str or None
+        The balance attribute (``workload`` for capacity).
+    value, limit : float
+        The row's quantity and the limit it breaks.
+    relative : float
+        The excess as a share of the row's scale (target, capacity or cap).
+    """
+
+    row: str
+    territory: str | None
+    attribute: str | None
+    value: float
+    limit: float
+    relative: float
+
+
+def row_violations(model: AlignmentModel, slot: np.ndarray) -> list[RowViolation]:
+    """Every row of ``model`` that ``slot`` violates, largest relative excess first."""
+    out: list[RowViolation] = []
+    L = model.loads(slot)
+    scale, cap, cap_scale = model.row_scales
+    for k in range(model.K):
+        for a, attr in enumerate(model.attrs):
+            if L[k, a] > model.hi[k, a] * (1 + 1e-9) + 1e-9:
+                lim = model.hi[k, a]
+            elif L[k, a] < model.lo[k, a] * (1 - 1e-9) - 1e-9:
+                lim = model.lo[k, a]
+            else:
+                continue
+            out.append(
+                RowViolation(
+                    "balance",
+                    str(model.territories[k]),
+                    attr,
+                    float(L[k, a]),
+                    float(lim),
+                    float(abs(L[k, a] - lim) / scale[k, a]),
+                )
+            )
+    if model.has_cap:
+        wl = np.bincount(model.territory_of(slot), weights=model.load, minlength=model.K)
+        for k in np.nonzero(wl > cap * (1 + 1e-9) + 1e-9)[0].tolist():
+            out.append(
+                RowViolation(
+                    "capacity",
+                    str(model.territories[k]),
+                    "workload",
+                    float(wl[k]),
+                    float(cap[k]),
+                    float((wl[k] - cap[k]) / cap_scale[k]),
+                )
+            )
+    if model.max_move is not None:
+        mv = float(model.move[np.arange(model.n), slot].sum())
+        if mv > model.max_move * (1 + 1e-9) + 1e-9:
+            out.append(
+                RowViolation(
+                    "disruption",
+                    None,
+                    None,
+                    mv,
+                    float(model.max_move),
+                    (mv - model.max_move) / max(model.max_move, 1e-9),
+                )
+            )
+    out.sort(key=lambda v: -v.relative)
+    return out
+
+
+def max_violation(model: AlignmentModel, slot: np.ndarray) -> float:
+    """The largest relative violation of any row (0 when ``slot`` meets them all)."""
+    v = row_violations(model, slot)
+    return v[0].relative if v else 0.0
+
+
+def widened(model: AlignmentModel, z: float) -> AlignmentModel:
+    """``model`` with every row widened by the relative amount ``z`` (see the module doc)."""
+    scale, cap, cap_scale = model.row_scales
+    return replace(
+        model,
+        lo=model.lo - z * scale,
+        hi=model.hi + z * scale,
+        cap=np.where(np.isfinite(cap), cap + z * cap_scale, np.inf),
+        max_move=None if model.max_move is None else model.max_move + z * max(model.max_move, 1e-9),
+    )
+
+
+def _lp_lower(model: AlignmentModel, budget: Budget) -> float:
+    """``min z`` over the LP relaxation of the model widened by ``z`` (0 when it is feasible)."""
+    n, K, m = model.n, model.K, model.m
+    if int(model.valid().sum()) > LP_BOUND_MAX_COLUMNS:
+        return 0.0
+    sub = build_submip(model, np.arange(n), model.valid(), np.zeros(n, dtype=int), integer=False)
+    lp = sub.lp
+    A = sp.csr_matrix(lp.A)
+    nc = lp.shape[1]
+    scale, cap, cap_scale = model.row_scales
+    r_bal = n
+    r_cap = r_bal + K * m
+    r_mv = r_cap + (K if model.has_cap else 0)
+    blocks = [A[:n], A[r_bal:r_cap], A[r_bal:r_cap]]
+    zc = [np.zeros(n), -scale.ravel(), scale.ravel()]
+    lo = [lp.row_lo[:n], np.full(K * m, -np.inf), lp.row_lo[r_bal:r_cap]]
+    hi = [lp.row_hi[:n], lp.row_hi[r_bal:r_cap], np.full(K * m, np.inf)]
+    if model.has_cap:
+        fin = np.isfinite(cap)
+        blocks.append(A[r_cap:r_mv])
+        zc.append(np.where(fin, -cap_scale, 0.0))
+        lo.append(lp.row_lo[r_cap:r_mv])
+        hi.append(lp.row_hi[r_cap:r_mv])
+    if model.max_move is not None:
+        blocks.append(A[r_mv : r_mv + 1])
+        zc.append(np.array([-max(model.max_move, 1e-9)]))
+        lo.append(lp.row_lo[r_mv : r_mv + 1])
+        hi.append(lp.row_hi[r_mv : r_mv + 1])
+    Az = sp.hstack([sp.vstack(blocks), sp.csr_matrix(np.concatenate(zc)[:, None])]).tocsc()
+    zlp = LinearMip(
+        c=np.concatenate([np.zeros(nc), [1.0]]),
+        lb=np.zeros(nc + 1),
+        ub=np.concatenate([lp.ub, [np.inf]]),
+        integer=np.zeros(nc + 1, dtype=bool),
+        A=Az,
+        row_lo=np.concatenate(lo),
+        row_hi=np.concatenate(hi),
+    )
+    sol = zlp.solve(budget.solver(), simplex=True)
+    budget.clock.note(sol.info.time_capped)
+    if sol.info.status != "optimal" or sol.x is None:
+        return 0.0
+    return max(float(sol.x[-1]), 0.0)
+
+
+def _search(
+    model: AlignmentModel, state: SolveState, start: np.ndarray, budget: Budget
+) -> np.ndarray | None:
+    """An assignment meeting every row of ``model`` (a widened one), or None."""
+    if model.dense:
+        n = model.n
+        sub = build_submip(
+            model, np.arange(n), model.valid(), np.zeros(n, dtype=int), integer=False
+        )
+        sol = solve_sub(sub, budget.solver(), simplex=True)
+        budget.clock.note(sol.info.time_capped)
+        if sol.info.status == "infeasible":
+            return None
+        rounded = (
+            round_shares(model, shares_of(sub, sol.x, model.cand.shape))
+            if sol.x is not None
+            else start
+        )
+    else:
+        assert state.reduced is not None
+        dual = state.dual
+        prices = (
+            elastic_prices(model)
+            if dual is None
+            else elastic_prices(
+                model, np.abs(dual.mu).max(axis=0), float(dual.gam.max(initial=0.0)), dual.nu
+            )
+        )
+        found = restricted_lp_rounding(model, state.reduced, prices, start, budget)
+        rounded = start if found is None else found
+    for s0 in (rounded, start):
+        s = chain_repair(
+            model, s0, seconds=max(budget.clock.left(), 0.05), max_steps=budget.work.chain_steps
+        )
+        if model.is_feasible(s, tol=1e-6):
+            return s
+    return None
+
+
+def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveState:
+    """The best compromise (see the module docstring); leaves ``state.slot`` None."""
+    t0 = time.perf_counter()
+    best = state.best_effort
+    if best is None:
+        best = state.start if state.start is not None else model.cheapest_slot()
+        if state.dual is not None:
+            best = state.dual.slot
+        if state.shares is not None:
+            best = round_shares(model, state.shares)
+    best = chain_repair(
+        model, best, seconds=max(budget.clock.left(), 0.05), max_steps=budget.work.chain_steps
+    )
+    z_hi = max_violation(model, best)
+    proven = _lp_lower(model, budget) if state.proven_infeasible or model.dense else 0.0
+    z_lo = proven  # the bisection's lower end: below it nothing was found (not a proof)
+    steps = 0
+    # first make sure the upper end is reachable from the LP side too (it may do better)
+    while steps < budget.work.compromise_steps and z_hi - z_lo > max(1e-3, 0.02 * z_hi):
+        if budget.clock.expired():
+            break
+        z = 0.5 * (z_lo + z_hi) if steps else max(z_lo * 1.02, z_lo + 1e-3)
+        steps += 1
+        found = _search(widened(model, z), state, best, budget)
+        if found is not None:
+            v = max_violation(model, found)
+            if v <= z_hi:
+                best, z_hi = found, v
+            z_hi = min(z_hi, z)
+        else:
+            z_lo = z
+    # then the distance, within the widened rows the compromise meets
+    wide = widened(model, z_hi * (1 + 1e-9) + 1e-12)
+    if wide.is_feasible(best, tol=1e-6) and not budget.clock.expired():
+        better = improve_by_neighbourhoods(
+            wide, best, replace(budget, work=replace(budget.work, neighbourhood_passes=1))
+        )
+        if max_violation(model, better) <= z_hi * (1 + 1e-9) + 1e-12:
+            best = better
+    z_best = max_violation(model, best)
+    if model.n * model.K <= DIAGNOSE_MAX_COLUMNS or (
+        int(model.valid().sum()) <= DIAGNOSE_MAX_COLUMNS
+    ):
+        from spmopt.territory.diagnose import elastic_assignment
+
+        alt = elastic_assignment(model, budget)
+        if alt is not None and max_violation(model, alt) < z_best - 1e-9:
+            best, z_best = alt, max_violation(model, alt)
+    comp = Compromise(best, z_best, min(proven, z_best))
+    out = replace(state, compromise=comp, best_effort=best)
+    if model.is_feasible(best, tol=1e-6):  # the search found an assignment within every row
+        out = replace(out, compromise=None).offer(best)
+    proof = (
+        f"proven: no assignment does better than {proven:.2%}" if proven > 1e-9 else "not proven"
+    )
+    return out.logged(
+        "compromise", t0, f"largest violation {z_best:.2%} after {steps} bisection steps ({proof})"
+    )
