@@ -42,6 +42,11 @@ start() {
         useradd --system --home-dir "$DIR" --shell /usr/sbin/nologin postgres
     fi
     if [ -f "$DIR/data/postmaster.pid" ]; then stop >/dev/null 2>&1 || true; fi
+    local tries=0
+    while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do  # port taken: try the next one
+        PORT=$((PORT + 1)); tries=$((tries + 1))
+        if [ "$tries" -gt 50 ]; then echo "postgres.sh: no free port" >&2; exit 1; fi
+    done
     rm -rf "$DIR"
     mkdir -p "$DIR"
     [ "$(id -u)" = 0 ] && chown postgres "$DIR"
