@@ -86,7 +86,7 @@ DEFAULT_BANDS: dict[str, Band] = {
     "growth_vs_last_year": Band(-0.05, 0.30, -0.05, 0.30),
     "growth_vs_forecast": Band(-0.15, 0.15, -0.15, 0.15),
     "growth_outliers": Band(0.0, 0.05, 0.0, 0.15),
-    "quota_potential_spread": Band(0.0, 0.25, 0.0, 0.35),
+    "quota_potential_spread": Band(0.0, 0.30, 0.0, 0.40),
     "potential_balance": Band(0.0, 0.10, 0.0, 0.20),
     "workload_balance": Band(0.0, 0.20, 0.0, 0.30),
     "disruption": Band(0.0, 0.25, 0.0, 0.50),
@@ -123,8 +123,9 @@ class HealthBands:
       growth counted as an outlier outside these; ``growth_outliers`` is the share of reps that
       may be outliers: 5% pass, 15% warn.
     - ``quota_potential_spread`` coefficient of variation of quota / potential across reps,
-      <= 25% pass, <= 35% warn (a blend of potential, forecast and history spreads it on
-      purpose; beyond that, equal territories carry unequal quotas).
+      <= 30% pass, <= 40% warn (spmopt's convention: quotas that follow each territory's
+      forecast and history spread it on purpose; beyond that, territories of equal potential
+      carry visibly unequal quotas).
     - ``potential_balance`` <= 10% and ``workload_balance`` <= 20% largest deviation of a
       territory from its target (warn 20% / 30%).
     - ``disruption`` share of potential moved to another territory, <= 25% pass, <= 50% warn.

@@ -33,13 +33,16 @@ MOVABLE = (
     "margin_after_comp",
     "payout_at_target",
     "payout_p90",
+    "growth_vs_last_year",
+    "growth_vs_forecast",
     "quota_potential_spread",
 )
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One change tried: setting updates (dotted paths), in words, and how big it is.
+    """One change tried: setting updates (dotted paths), in words, how big it is and how many
+    single changes it holds (``n``).
 
     ``size`` sums the relative size of each change: a target change by its share of the target,
     over-assignment by its change in points / 10, an accelerator by its factor's distance from 1,
@@ -49,6 +52,7 @@ class Candidate:
     label: str
     updates: Mapping[str, Any]
     size: float
+    n: int = 1
 
     def __add__(self, other: Candidate) -> Candidate:
         ups = dict(self.updates)
@@ -57,7 +61,9 @@ class Candidate:
                 ups[k] = {**ups[k], **v}
             else:
                 ups[k] = v
-        return Candidate(f"{self.label} + {other.label}", ups, self.size + other.size)
+        return Candidate(
+            f"{self.label} + {other.label}", ups, self.size + other.size, self.n + other.n
+        )
 
     @property
     def keys(self) -> frozenset[str]:
@@ -119,6 +125,9 @@ class Remedies:
         out = []
         base = self.table.iloc[0]
         for _, r in self.table.iloc[1 : n + 1].iterrows():
+            if r["health"] == "error":
+                out.append(f"{int(r['rank'])}. {r['change']}: could not be set: {r['failing']}")
+                continue
             ok = "inside its bands" if r["goals_met"] else f"still failing: {r['failing'] or '-'}"
             out.append(
                 f"{int(r['rank'])}. {r['change']}: {ok}; reps at quota "
@@ -166,13 +175,26 @@ def candidates(scenario: Any, report: Any, plan: Mapping[str, Any] | None) -> li
     aim = report.bands.aim_share_at_quota
     if "target_attainment" not in q.options:
         for a in sorted({0.6, round(aim, 2)}):
-            out.append(
-                Candidate(
-                    f"quota aim {a:.0%} of reps at quota",
-                    {"quota.options": {**q.options, "target_attainment": a}},
-                    0.1,
-                )
+            opts = {**q.options, "target_attainment": a}
+            opts.setdefault("attainment_solver", "protect-and-resolve")  # seconds, not minutes
+            out.append(Candidate(f"quota aim {a:.0%} of reps at quota", {"quota.options": opts},
+                                 0.1))  # fmt: skip
+    bounds = {
+        "growth_floor": report.bands["growth_vs_last_year"].lo,
+        "growth_cap": report.bands["growth_vs_last_year"].hi,
+        "forecast_floor": report.bands["growth_vs_forecast"].lo,
+        "forecast_cap": report.bands["growth_vs_forecast"].hi,
+    }
+    if any(k not in q.options for k in bounds):
+        lo, hi = bounds["forecast_floor"], bounds["forecast_cap"]
+        out.append(
+            Candidate(
+                f"each quota within {lo:+.0%}..{hi:+.0%} of its forecast and "
+                f"{bounds['growth_floor']:+.0%}..{bounds['growth_cap']:+.0%} of last year",
+                {"quota.options": {**q.options, **bounds}},
+                0.1,
             )
+        )
     for m in ("blend", "potential", "forecast"):
         if m != q.method:
             out.append(Candidate(f"quota method {m}", {"quota.method": m}, 0.1))
@@ -204,7 +226,7 @@ def remedies(
     *,
     data: Any = None,
     n_draws: int = 2000,
-    pairs: int = 6,
+    pairs: int = 10,
     client: Any = None,
     n_workers: int | None = 0,
     extra: Sequence[Candidate] = (),
@@ -226,8 +248,8 @@ def remedies(
         Monte Carlo draws of each candidate's comp simulation (fewer than a full run, for
         speed; the unchanged plan is re-simulated at the same number so effects compare).
     pairs : int
-        How many pairs of the most helpful single changes to try when no single change meets
-        every goal (0 for singles only).
+        How many pairs of changes to try when no single change meets every goal: the most
+        helpful change with each other one, then the next most helpful (0 for singles only).
     client, n_workers
         Passed to :func:`spmopt.scenario.run_batch` (default ``n_workers=0``: in this process,
         no Dask).
@@ -291,7 +313,7 @@ def remedies(
     singles = [*candidates(s, first, pdata.plan), *extra]
     s0 = s.with_updates({"comp.n_draws": n_draws}, name=f"{s.name}__as_is")
 
-    def sweep(cands: list[Candidate], offset: int) -> dict[str, tuple[Candidate, Any, Any]]:
+    def sweep(cands: list[Candidate], offset: int) -> dict[str, tuple[Candidate, Any, Any, float]]:
         scen = [
             s0.with_updates(dict(c.updates), name=f"{s.name}__remedy{offset + i}")
             for i, c in enumerate(cands)
@@ -302,29 +324,38 @@ def remedies(
         for c, sc in zip(cands, scen):
             if sc.name in batch.results:
                 res = batch.results[sc.name]
-                out[sc.name] = (c, sc, health(res))
+                cost = float(res.summary["expected_cost"].iloc[0])
+                out[sc.name] = (c, sc, health(res), cost)
+            elif sc.name in batch.errors:
+                failures[sc.name] = (c, batch.errors[sc.name].message.split("\n")[0][:200])
         return out
+
+    failures: dict[str, tuple[Candidate, str]] = {}
 
     as_is = sweep([Candidate("no change", {}, 0.0)], 0)
     base_rep = next(iter(as_is.values()))[2]
     done = sweep(singles, 1)
-    if pairs and not any(_meets(r, goal_names) for _, _, r in done.values()):
-        helpful = sorted(done.values(), key=lambda x: _goal_score(x[2], goal_names))
+    if pairs and not any(_meets(x[2], goal_names) for x in done.values()):
+        # the most helpful change with each other one (those that failed alone included: a
+        # bound on quotas may need a lower target first), then the next most helpful ones
+        ranked = [x[0] for x in sorted(done.values(), key=lambda x: _goal_score(x[2], goal_names))]
+        failed = [c for c in singles if c not in ranked]
         combos: list[Candidate] = []
-        top = [c for c, _, _ in helpful[: max(2, pairs)]]
-        for i, a in enumerate(top):
-            for b in top[i + 1 :]:
+        for i, a in enumerate(ranked[:3]):
+            for b in [*failed, *ranked[i + 1 :]]:
                 if not (a.keys & b.keys) and len(combos) < pairs:
                     combos.append(a + b)
         done.update(sweep(combos, 1 + len(singles)))
+    if not any(_meets(x[2], goal_names) for x in done.values()):
+        done.update(sweep(_re_aimed(done, goal_names, s), 1 + len(done)))
     rows = []
     all_runs = {**as_is, **done}
-    base_cost = _val(base_rep, "expected_cost")
-    for name, (c, _sc, rep) in all_runs.items():
+    base_cost = next(iter(as_is.values()))[3]
+    for name, (c, _sc, rep, cost) in all_runs.items():
         rows.append(
             {
                 "change": c.label,
-                "n_changes": len(c.keys),
+                "n_changes": c.n,
                 "size": round(c.size, 4),
                 "goals_met": _meets(rep, goal_names),
                 "health": rep.status,
@@ -333,29 +364,35 @@ def remedies(
                 "failing": ", ".join(x.name for x in rep.failed if x.name in goal_names),
                 "share_at_quota": rep["share_at_quota"].value,
                 "ccos": rep["ccos"].value,
-                "expected_cost": _val(rep, "expected_cost"),
-                "delta_cost": _val(rep, "expected_cost") - base_cost,
+                "expected_cost": cost,
+                "delta_cost": cost - base_cost,
                 "margin_after_comp": rep["margin_after_comp"].value,
                 "p_make_target": rep["p_make_target"].value,
                 "goal_score": _goal_score(rep, goal_names),
                 "scenario": name,
             }
         )
+    for name, (c, msg) in failures.items():
+        rows.append(
+            {"change": c.label, "n_changes": c.n, "size": round(c.size, 4), "goals_met": False,
+             "health": "error", "failing": msg, "goal_score": math.inf, "scenario": name}
+        )  # fmt: skip
     tab = pd.DataFrame(rows)
     head, rest = tab.iloc[:1], tab.iloc[1:]
-    rest = rest.sort_values(
-        ["goals_met", "n_changes", "size", "goal_score"],
-        ascending=[False, True, True, True],
+    rest = rest.assign(_err=rest["health"] == "error").sort_values(
+        ["goals_met", "_err", "n_changes", "size", "goal_score"],
+        ascending=[False, True, True, True, True],
         kind="stable",
     )
+    rest = rest.drop(columns="_err")
     tab = pd.concat([head, rest], ignore_index=True)
     tab.insert(0, "rank", np.arange(len(tab)))
     return Remedies(
         table=tab,
         goals=goal_names,
         base=base_rep,
-        reports={n: r for n, (_, _, r) in all_runs.items()},
-        scenarios={n: sc for n, (_, sc, _) in all_runs.items()},
+        reports={n: x[2] for n, x in all_runs.items()},
+        scenarios={n: x[1] for n, x in all_runs.items()},
         seconds=time.perf_counter() - t0,
     )
 
@@ -369,9 +406,28 @@ def _data_for(res: Any, data: Any) -> Any:
         return data
 
 
-def _val(rep: Any, key: str) -> float:
-    v = getattr(rep, "_summary", {}).get(key) if hasattr(rep, "_summary") else None
-    return float(v) if v is not None else float("nan")
+def _re_aimed(
+    done: Mapping[str, tuple[Candidate, Any, Any, float]], goals: Sequence[str], s: Any
+) -> list[Candidate]:
+    """The closest candidates that change the target, with the target re-aimed from their own
+    target gap (bounds and methods move the share at quota the first estimate assumed)."""
+    out: list[Candidate] = []
+    seen: set[float] = set()
+    ranked = sorted(done.values(), key=lambda x: _goal_score(x[2], goals))
+    for c, _sc, rep, _cost in ranked:
+        if "quota.company_target" not in c.updates or rep.gap is None or len(out) >= 3:
+            continue
+        t = round(float(rep.gap.consistent_target), -5)
+        old = float(c.updates["quota.company_target"])
+        if abs(t - old) < 50_000 or t in seen or not math.isfinite(t):
+            continue
+        seen.add(t)
+        now = float(s.quota.company_target or rep.gap.target)
+        parts = [p for p in c.label.split(" + ") if not p.startswith("company target")]
+        label = " + ".join([f"company target {t:,.0f} ({t / now - 1:+.0%})", *parts])
+        size = c.size - abs(old / now - 1) + abs(t / now - 1)
+        out.append(Candidate(label, {**c.updates, "quota.company_target": t}, size, c.n))
+    return out
 
 
 def _meets(rep: Any, goals: Sequence[str]) -> bool:
