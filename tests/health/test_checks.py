@@ -25,7 +25,7 @@ def one(v: object, name: str) -> spm.health.HealthCheck:
         ("over_assignment", "over_assignment", 0.10, 0.24, 0.40),
         ("ccos", "ccos", 0.05, 0.095, 0.12),
         ("margin_after_comp", "margin_after_comp", 0.60, 0.54, 0.50),
-        ("quota_potential_spread", "quota_spread", 0.10, 0.30, 0.50),
+        ("quota_potential_spread", "quota_spread", 0.10, 0.35, 0.50),
         ("potential_balance", "max_deviation_potential", 0.05, 0.15, 0.30),
         ("workload_balance", "max_deviation_workload", 0.15, 0.25, 0.73),
         ("disruption", "disruption_share", 0.10, 0.40, 0.60),
