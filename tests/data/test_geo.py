@@ -235,3 +235,40 @@ def test_source_file_adds_county_geography(tmp_path: Path) -> None:
     assert geo.adjacency.n_components() == 1
     assert set(back.accounts["basic_unit"]) == set(geo.adjacency.units)
     assert int(geo.units["n_accounts"].sum()) == len(back.accounts)
+
+
+def test_scenario_contiguity_uses_the_data_geography() -> None:
+    """align_stage passes data.geography's adjacency to the aligner: no hand-made table."""
+    from spmopt.data import PlanningData
+    from spmopt.scenario import Scenario
+    from spmopt.scenario.pipeline import align_stage
+
+    g = grid(4)
+    cent = g.geometry.representative_point()
+    acc = pd.DataFrame(
+        {
+            "account_id": [f"A{i:02d}" for i in range(16)],
+            "lat": cent.y.to_numpy(),
+            "lon": cent.x.to_numpy(),
+            "potential": [10.0] * 16,
+            "workload": [1.0] * 16,
+        }
+    )
+    reps = pd.DataFrame(
+        {
+            "rep_id": ["R1", "R2"],
+            "territory_id": ["T1", "T2"],
+            "lat": [0.05, 0.35],
+            "lon": [0.05, 0.35],
+        }
+    )
+    sales = pd.DataFrame(
+        {"account_id": ["A00"], "period": [pd.Timestamp("2026-01-01")], "revenue": [1.0]}
+    )
+    data = PlanningData(acc, reps, sales).with_geography(g)
+    s = Scenario(territory={"contiguity": True, "balance": {"potential": 0.0}, "time_limit": 30})
+    res = align_stage(s, data)
+    assert res.status == "optimal"
+    assert res.assignment["territory_id"].value_counts().tolist() == [8, 8]
+    with pytest.raises(Exception, match="adjacency"):
+        align_stage(s, PlanningData(data.accounts, reps, sales))  # no geography: asked for one
