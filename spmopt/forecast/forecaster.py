@@ -19,12 +19,15 @@ from spmopt.forecast.intervals import (
     normal_to_errors,
     series_scale,
 )
-from spmopt.forecast.models import DEFAULT_CANDIDATES, MODELS, forecast_panel
+from spmopt.forecast.models import DEFAULT_CANDIDATES, MODELS, forecast_origins, forecast_panel
 from spmopt.forecast.reconcile import METHODS, Reconciler
 
 __all__ = ["ForecastResult", "RevenueForecaster", "SamplePaths"]
 
 MIN_TRAIN = 12  # months of history a backtest window needs before its origin
+SHRINK = 48.0  # pseudo-errors of the level's score in a series' own model score
+MIN_OWN = 12  # scaled backtest errors a series needs to choose its own model
+_GLOBAL = ("gbm", "prophet")  # models refitted at every origin: no per-step calibration
 
 
 @dataclass(frozen=True, repr=False)
@@ -383,33 +386,28 @@ class RevenueForecaster:
                 f"history of {t} months fits {len(origins)} of {self.n_windows} backtest "
                 f"windows of {h} months (each needs {MIN_TRAIN} months before its origin)"
             )
-        # ---- backtest of every candidate on the windows
-        errs: dict[str, list[np.ndarray]] = {mod: [] for mod in models}
-        base_w: dict[str, list[np.ndarray]] = {mod: [] for mod in models}
-        actual_w: list[np.ndarray] = []
-        scale_w: list[np.ndarray] = []
-        n_cal = len(
-            {
-                t - k - self.step * j
-                for k in range(1, h + 1)
-                for j in range(self.n_windows)
-                if t - k - self.step * j >= MIN_TRAIN
-            }
-        )
-        bar = _progress(self.verbose, len(origins) + n_cal + 1, "fit")
-        for o in origins:
+        # ---- backtest of every candidate: one fit per series and model, run to every origin
+        step_pairs = [
+            (t - k - self.step * j, k)
+            for k in range(1, h + 1)
+            for j in range(self.n_windows)
+            if t - k - self.step * j >= MIN_TRAIN
+        ]
+        step_origins = sorted({o for o, _ in step_pairs})
+        bar = _progress(self.verbose, len(models) + 2, "fit")
+        at: dict[str, dict[int, np.ndarray]] = {}
+        for mod in models:
             bar.update(1)
-            ytr, st = _train(panel, o)
-            act = panel.y[:, o : o + h]
-            actual_w.append(act)
-            scale_w.append(series_scale(ytr, self.season))
-            for mod in models:
-                pf = forecast_panel(
-                    ytr, st, h, mod, season=self.season, ds=panel.ds[:o],
-                    level_code=codes, seed=self.seed,
-                )  # fmt: skip
-                base_w[mod].append(pf.values)
-                errs[mod].append(act - pf.values)
+            want = sorted(set(origins) | (set() if mod in _GLOBAL else set(step_origins)))
+            pf = forecast_origins(
+                panel.y, panel.start, h, mod, want, season=self.season, ds=panel.ds,
+                level_code=codes, seed=self.seed,
+            )  # fmt: skip
+            at[mod] = {o: v.values for o, v in pf.items()}
+        actual_w = [panel.y[:, o : o + h] for o in origins]
+        scale_w = [series_scale(panel.y[:, :o], self.season) for o in origins]
+        errs = {mod: [act - at[mod][o] for act, o in zip(actual_w, origins)] for mod in models}
+        base_w = {mod: [at[mod][o] for o in origins] for mod in models}
         names = list(models)
         if self.model == "auto" and origins and len(models) > 1:
             # equal-weight pairs: the error of an average is the average of the errors
@@ -419,34 +417,14 @@ class RevenueForecaster:
                     names.append(pair)
                     errs[pair] = [0.5 * (x + y) for x, y in zip(errs[a], errs[b])]
                     base_w[pair] = [0.5 * (x + y) for x, y in zip(base_w[a], base_w[b])]
-        sel_rows = []
-        chosen: dict[str, str] = {}
-        for lv in order:
-            rows = level == lv
-            scores = {}
-            for mod in names:
-                if origins:
-                    z = np.stack(
-                        [np.abs(e[rows]) / s[rows, None] for e, s in zip(errs[mod], scale_w)]
-                    )
-                    scores[mod] = float(np.nanmean(z)) if np.isfinite(z).any() else np.nan
-                else:
-                    scores[mod] = np.nan
-            finite = {k: v for k, v in scores.items() if np.isfinite(v)}
-            if finite:
-                best = min(finite, key=lambda k: finite[k])
-            else:
-                best = _no_backtest_choice(models, t, self.season)
-            chosen[lv] = best
-            for mod, sc in scores.items():
-                sel_rows.append({"level": lv, "model": mod, "mase": sc, "selected": mod == best})
-        selection = pd.DataFrame(sel_rows, columns=["level", "model", "mase", "selected"])
+        chosen, selection = self._select(names, errs, scale_w, level, order, models, t)
+        chosen_level = {lv: str(pd.Series(chosen[level == lv]).mode().iloc[0]) for lv in order}
 
         def assemble(per_model: dict[str, np.ndarray]) -> np.ndarray:
             out = np.zeros((m, h))
-            for lv in order:
-                rows = level == lv
-                out[rows] = per_model[chosen[lv]][rows]
+            for name in pd.unique(chosen):
+                rows = chosen == name
+                out[rows] = per_model[name][rows]
             return out
 
         # error sample of the selected base forecasts, for MinT: rows = (window, step)
@@ -481,10 +459,10 @@ class RevenueForecaster:
         # t - k - step·j, so short steps are judged on nearly the full history (a model that
         # learns from more data would otherwise get intervals that are too wide).
         # (Only for the vectorised models: the global GBM and prophet keep the full windows.)
-        cheap = not _components(chosen) & {"gbm", "prophet"}
+        cheap = not _components(chosen) & set(_GLOBAL)
         per_step = (
-            self._per_step_errors(panel, chosen, order, s_mat, bottom, rec_fn, codes, nonneg, bar)
-            if cheap
+            self._per_step_errors(panel, at, chosen, order, rec_fn, s_mat, bottom, nonneg)
+            if cheap and step_pairs
             else None
         )
         cal = calibrate(
@@ -509,15 +487,13 @@ class RevenueForecaster:
             for mod in sorted(_components(chosen))
         }
         per_model = _combine({k: v.values for k, v in parts.items()}, chosen)
-        used = np.empty(m, dtype=object)
-        for lv in order:
-            rows = level == lv
-            name = chosen[lv]
-            used[rows] = name
-            for comp in name.split("+"):
+        used = chosen.astype(object).copy()
+        for name in pd.unique(chosen):
+            rows = np.flatnonzero(chosen == name)
+            for comp in str(name).split("+"):
                 label = parts[comp].used[rows]
                 fell = np.array([("short" in str(u)) or u == "zero" for u in label], dtype=bool)
-                used[np.flatnonzero(rows)[fell]] = label[fell]
+                used[rows[fell]] = label[fell]
         base = assemble(per_model)
         rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
         short = [u for u in used if "short" in str(u)]
@@ -537,7 +513,8 @@ class RevenueForecaster:
                 "their intervals are wide and the monthly path is a smoothed level"
             )
         self.panel_ = panel
-        self.selected_ = chosen
+        self.selected_ = chosen_level
+        self.chosen_ = chosen
         self.selection_ = selection
         self.calibration_ = cal
         self.yhat_ = rec
@@ -554,18 +531,82 @@ class RevenueForecaster:
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
+    def _select(
+        self,
+        names: list[str],
+        errs: dict[str, list[np.ndarray]],
+        scale_w: list[np.ndarray],
+        level: np.ndarray,
+        order: list[str],
+        models: list[str],
+        t: int,
+    ) -> tuple[np.ndarray, pd.DataFrame]:
+        """Model per series from the backtest MASE, shrunk towards its level's MASE.
+
+        A series' own score counts with weight ``n / (n + SHRINK)`` (``n`` scaled errors it
+        has), the level's pooled score with the rest, so a series switches away from the
+        level's best model only on clear evidence; a series with fewer than ``MIN_OWN``
+        errors (new or short) gets the combination ``comb`` when it is a candidate, else the
+        level's best.
+        """
+        m = len(level)
+        if not errs or not errs[names[0]]:
+            pick = _no_backtest_choice(models, t, self.season)
+            sel = pd.DataFrame(
+                [{"level": lv, "model": mod, "mase": np.nan, "selected": mod == pick,
+                  "share": float(mod == pick)} for lv in order for mod in names]
+            )  # fmt: skip
+            return np.full(m, pick, dtype=object), sel
+        own = np.empty((len(names), m))
+        cnt = np.empty((len(names), m))
+        for j, mod in enumerate(names):
+            z = np.stack([np.abs(e) / s[:, None] for e, s in zip(errs[mod], scale_w)])
+            ok = np.isfinite(z)
+            cnt[j] = ok.sum(axis=(0, 2))
+            own[j] = np.where(ok, z, 0.0).sum(axis=(0, 2)) / np.maximum(cnt[j], 1)
+        chosen = np.empty(m, dtype=object)
+        rows_out = []
+        single = self.model != "auto" or len(names) == 1
+        for lv in order:
+            rows = np.flatnonzero(level == lv)
+            tot = (own[:, rows] * cnt[:, rows]).sum(axis=1)
+            n_lv = cnt[:, rows].sum(axis=1)
+            pooled = np.where(n_lv > 0, tot / np.maximum(n_lv, 1), np.nan)
+            if np.isfinite(pooled).any():
+                best = names[int(np.nanargmin(pooled))]
+            else:
+                best = _no_backtest_choice(models, t, self.season)
+            if single or not np.isfinite(pooled).any():
+                chosen[rows] = best
+            else:
+                n = cnt[0, rows]
+                w = n / (n + SHRINK)
+                ref = np.where(np.isfinite(pooled), pooled, np.inf)[:, None]
+                score = w[None, :] * own[:, rows] + (1 - w[None, :]) * ref
+                pick = np.array(names, dtype=object)[np.argmin(score, axis=0)]
+                fallback = "comb" if "comb" in names else best
+                pick[n < MIN_OWN] = fallback
+                chosen[rows] = pick
+            for j, mod in enumerate(names):
+                rows_out.append(
+                    {"level": lv, "model": mod, "mase": float(pooled[j]),
+                     "selected": mod == best, "share": float(np.mean(chosen[rows] == mod))}
+                )  # fmt: skip
+        sel = pd.DataFrame(rows_out, columns=["level", "model", "mase", "selected", "share"])
+        return chosen, sel
+
     def _per_step_errors(
         self,
         panel: Panel,
-        chosen: dict[str, str],
+        at: dict[str, dict[int, np.ndarray]],
+        chosen: np.ndarray,
         order: list[str],
+        rec_fn: Reconciler,
         s_mat: Any,
         bottom: np.ndarray,
-        rec_fn: Reconciler,
-        codes: np.ndarray,
         nonneg: bool,
-        bar: Any,
     ) -> dict[str, np.ndarray] | None:
+        """Reconciled scaled errors by origin, keeping step k only from origins t − k − step·j."""
         h = int(self.horizon)
         m, t = panel.y.shape
         level = panel.level.astype(str)
@@ -580,31 +621,18 @@ class RevenueForecaster:
         origins = sorted({o for o, _ in pairs})
         out = {lv: np.full((len(origins), int((level == lv).sum()), h), np.nan) for lv in order}
         for i, o in enumerate(origins):
-            bar.update(1)
             steps = np.array([k for oo, k in pairs if oo == o]) - 1
-            ytr, st = _train(panel, o)
-            single = {
-                mod: forecast_panel(
-                    ytr,
-                    st,
-                    h,
-                    mod,
-                    season=self.season,
-                    ds=panel.ds[:o],
-                    level_code=codes,
-                    seed=self.seed,
-                ).values
-                for mod in _components(chosen)
-            }
+            single = {mod: at[mod][o] for mod in _components(chosen)}
             per_model = _combine(single, chosen)
             base = np.zeros((m, h))
-            for lv in order:
-                base[level == lv] = per_model[chosen[lv]][level == lv]
+            for name in pd.unique(chosen):
+                rows = chosen == name
+                base[rows] = per_model[name][rows]
             rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
             act = np.full((m, h), np.nan)
             avail = min(h, t - o)
             act[:, :avail] = panel.y[:, o : o + avail]
-            z = (act - rec) / series_scale(ytr, self.season)[:, None]
+            z = (act - rec) / series_scale(panel.y[:, :o], self.season)[:, None]
             keep = np.zeros(h, dtype=bool)
             keep[steps] = True
             z[:, ~keep] = np.nan
@@ -679,14 +707,14 @@ class RevenueForecaster:
         )
 
 
-def _components(chosen: dict[str, str]) -> set[str]:
+def _components(chosen: np.ndarray) -> set[str]:
     """Single models behind the chosen names (``a+b`` is the average of a and b)."""
-    return {part for name in chosen.values() for part in name.split("+")}
+    return {part for name in set(chosen) for part in str(name).split("+")}
 
 
-def _combine(single: dict[str, np.ndarray], chosen: dict[str, str]) -> dict[str, np.ndarray]:
+def _combine(single: dict[str, np.ndarray], chosen: np.ndarray) -> dict[str, np.ndarray]:
     out = dict(single)
-    for name in set(chosen.values()):
+    for name in set(chosen):
         if "+" in name:
             out[name] = np.mean([single[p] for p in name.split("+")], axis=0)
     return out
@@ -704,13 +732,3 @@ def _no_backtest_choice(models: list[str], t: int, season: int) -> str:
         if pick in models:
             return pick
     return models[0]
-
-
-def _train(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray]:
-    """History before ``origin``; series not started by then become all-zero."""
-    ytr = panel.y[:, :origin].copy()
-    st = panel.start.copy()
-    late = st >= origin
-    ytr[late] = 0.0
-    st[late] = 0
-    return ytr, st

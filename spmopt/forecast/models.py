@@ -9,8 +9,19 @@ import numpy as np
 import pandas as pd
 
 from spmopt.forecast import ml, statistical
+from spmopt.forecast.ets import ets_fit, ets_forecast_at
+from spmopt.forecast.theta import theta_fit, theta_forecast_at
 
-__all__ = ["BASELINES", "DEFAULT_CANDIDATES", "MODELS", "PanelForecast", "forecast_panel"]
+__all__ = [
+    "BASELINES",
+    "DEFAULT_CANDIDATES",
+    "FAMILIES",
+    "MODELS",
+    "PanelForecast",
+    "forecast_origins",
+    "forecast_panel",
+    "train_at",
+]
 
 BlockModel = Callable[[np.ndarray, int, int], np.ndarray]
 
@@ -18,12 +29,13 @@ _BLOCK: dict[str, BlockModel] = {
     "naive": statistical.naive,
     "snaive": statistical.seasonal_naive,
     "drift": statistical.drift,
-    "ets": statistical.ets,
-    "theta": statistical.theta,
-    "comb": statistical.comb,
 }
+#: Fitted once per series (maximum likelihood / least squares) and filtered to each origin:
+#: ``ets`` (the ETS family, chosen by AICc), ``theta`` (the Theta family, deseasonalised),
+#: ``comb`` (mean of the two).
+FAMILIES: tuple[str, ...] = ("ets", "theta", "comb")
 #: Every model name :class:`RevenueForecaster` accepts (besides ``"auto"``).
-MODELS: tuple[str, ...] = (*_BLOCK, "gbm", "prophet")
+MODELS: tuple[str, ...] = (*_BLOCK, *FAMILIES, "gbm", "prophet")
 #: Baselines, always reported next to the chosen model.
 BASELINES: tuple[str, ...] = ("naive", "snaive", "drift")
 #: What ``model="auto"`` chooses from unless told otherwise (fast, all vectorised).
@@ -40,6 +52,16 @@ class PanelForecast:
 
     values: np.ndarray
     used: np.ndarray
+
+
+def train_at(y: np.ndarray, start: np.ndarray, origin: int) -> tuple[np.ndarray, np.ndarray]:
+    """History before ``origin``; series not started by then become all-zero."""
+    ytr = y[:, :origin].copy()
+    st = start.copy()
+    late = st >= origin
+    ytr[late] = 0.0
+    st[late] = 0
+    return ytr, st
 
 
 def forecast_panel(
@@ -61,6 +83,57 @@ def forecast_panel(
     naive becomes ``naive`` and the smoothing models run without a seasonal index
     (``<model>-nonseasonal``).
     """
+    t = y.shape[1]
+    return forecast_origins(
+        y, start, h, model, [t], season=season, ds=ds, level_code=level_code, seed=seed
+    )[t]
+
+
+def forecast_origins(
+    y: np.ndarray,
+    start: np.ndarray,
+    h: int,
+    model: str,
+    origins: list[int],
+    *,
+    season: int = 12,
+    ds: pd.DatetimeIndex | None = None,
+    level_code: np.ndarray | None = None,
+    seed: int = 0,
+) -> dict[int, PanelForecast]:
+    """Forecasts ``h`` months after each origin (a column count of ``y``), by origin.
+
+    The families (:data:`FAMILIES`) are fitted once per series, on the history before the
+    earliest origin at which the series is long enough, and then run forward with their
+    parameters fixed to every later origin (states updated, parameters not re-estimated): a
+    rolling-origin backtest at the cost of one fit. Other models are refitted at each origin.
+    A series that has not started by an origin is forecast 0 there.
+    """
+    origins = sorted({int(o) for o in origins})
+    if model in FAMILIES:
+        return _family_origins(y, start, h, model, origins, season)
+    out = {}
+    t = y.shape[1]
+    for o in origins:
+        ytr, st = (y, start) if o == t else train_at(y, start, o)
+        out[o] = _forecast_one(
+            ytr, st, h, model, season=season,
+            ds=None if ds is None else ds[:o], level_code=level_code, seed=seed,
+        )  # fmt: skip
+    return out
+
+
+def _forecast_one(
+    y: np.ndarray,
+    start: np.ndarray,
+    h: int,
+    model: str,
+    *,
+    season: int,
+    ds: pd.DatetimeIndex | None,
+    level_code: np.ndarray | None,
+    seed: int,
+) -> PanelForecast:
     m, t = y.shape
     values = np.zeros((m, h))
     used = np.full(m, model, dtype=object)
@@ -94,3 +167,88 @@ def forecast_panel(
         if length < MIN_SEASONAL and model not in ("naive", "drift"):
             used[rows] = f"{model}-nonseasonal (short: {length} months)"
     return PanelForecast(values, used)
+
+
+def _family_origins(
+    y: np.ndarray, start: np.ndarray, h: int, model: str, origins: list[int], season: int
+) -> dict[int, PanelForecast]:
+    m, t = y.shape
+    obs = np.where(np.isfinite(y), y, 0.0)
+    vals = {o: np.zeros((m, h)) for o in origins}
+    used = {o: np.full(m, model, dtype=object) for o in origins}
+    for s in np.unique(start):
+        rows = np.flatnonzero(start == s)
+        block = obs[rows, s:]
+        for o in origins:
+            if s < o < s + MIN_SMOOTHING:
+                vals[o][rows] = statistical.naive(block[:, : o - s], h)
+                used[o][rows] = f"naive (short: {o - s} months)"
+        valid = [o for o in origins if o - s >= MIN_SMOOTHING]
+        if not valid:
+            continue
+        n_full = t - s
+        live = ~(block[:, : valid[0] - s] == 0).all(axis=1)
+        if live.any():
+            blk = block[live]
+            # the model form is chosen on the whole history; backtest origins before its end
+            # use that form with parameters estimated on the history up to the first of them
+            final, form = _family_block(model, blk, n_full, np.array([n_full]), h, season)
+            early = [o for o in valid if o < t]
+            f = {}
+            if early:
+                locs = np.array([o - s for o in early])
+                f_bt, _ = _family_block(model, blk, locs[0], locs, h, season, form)
+                f = {o: f_bt[k] for k, o in enumerate(early)}
+            f[t] = final[0]
+            for o in valid:
+                vals[o][rows[live]] = f[o]
+                n_fit = n_full if o == t else valid[0] - s
+                if n_fit < MIN_SEASONAL:
+                    used[o][rows[live]] = f"{model}-nonseasonal (short: {n_fit} months)"
+        dead = rows[~live]
+        for o in valid if len(dead) else []:  # no revenue when fitted: naive at each origin
+            vals[o][dead] = statistical.naive(obs[dead, :o], h)
+    for o in origins:
+        zero = (obs[:, :o] == 0).all(axis=1)
+        vals[o][zero] = 0.0
+        used[o][zero] = "zero"
+    return {o: PanelForecast(vals[o], used[o]) for o in origins}
+
+
+def _family_block(
+    model: str,
+    block: np.ndarray,
+    n_fit: int,
+    locs: np.ndarray,
+    h: int,
+    season: int,
+    form: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Fit ``model`` on ``block[:, :n_fit]``; forecasts after each of ``locs`` (k, n, h).
+
+    ``form`` (from an earlier call) fixes the model chosen per row: the ETS and Theta codes and
+    whether the Theta part is deseasonalised. Returns the forecasts and the form used.
+    """
+    seasonal = n_fit >= MIN_SEASONAL
+    parts = []
+    out: dict[str, np.ndarray] = {}
+    if model in ("ets", "comb"):
+        fit = ets_fit(
+            block[:, :n_fit], season, seasonal=seasonal,
+            only=None if form is None else form["ets"],
+        )  # fmt: skip
+        out["ets"] = fit.code
+        parts.append(ets_forecast_at(fit, block[:, : int(locs.max())], locs, h))
+    if model in ("theta", "comb"):
+        mask = None if form is None else form["seasonal"]
+        if not seasonal:
+            mask = np.zeros(len(block), dtype=bool)
+        dec = statistical.decompose(block[:, :n_fit], season, mask)
+        out["seasonal"] = dec.index.std(axis=1) > 1e-12 if mask is None else mask
+        x = dec.adjust(block[:, : int(locs.max())])
+        fit_t = theta_fit(x[:, :n_fit], only=None if form is None else form["theta"])
+        out["theta"] = fit_t.code
+        f = theta_forecast_at(fit_t, x, locs, h)
+        parts.append(np.stack([dec.restore(f[k], int(loc)) for k, loc in enumerate(locs)]))
+    values = parts[0] if len(parts) == 1 else np.mean(parts, axis=0)
+    return values, out
