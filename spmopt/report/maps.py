@@ -26,6 +26,7 @@ __all__ = [
     "draw_state_outlines",
     "draw_territories",
     "interactive_map",
+    "map_colours",
     "polygon_map_figure",
     "unit_territories",
 ]
@@ -33,10 +34,41 @@ __all__ = [
 _US_BOUNDS = (-125.5, 24.0, -66.5, 49.8)
 
 
-def _colours(ids: Any) -> dict[str, Any]:
-    from spmopt.report.figures import _territory_colours
+def _palette() -> list[Any]:
+    from matplotlib import colormaps
 
-    return _territory_colours(list(ids))
+    cmap = colormaps["tab20"]
+    return [cmap(k / 20 + 0.025) for k in range(20) if k not in (14, 15)]  # no greys
+
+
+def map_colours(geography: Any, *territories: pd.Series) -> dict[str, Any]:
+    """One colour per territory such that territories that touch on the map (in any of the
+    given unit -> territory maps) differ: greedy colouring, most-connected territory first."""
+    pairs = geography.polygon_adjacency.pairs
+    edges: set[tuple[str, str]] = set()
+    names: set[str] = set()
+    for terr in territories:
+        t = terr.dropna().astype(str)
+        names |= set(t)
+        a = pairs["unit_id"].map(t)
+        b = pairs["neighbor_id"].map(t)
+        ok = a.notna() & b.notna() & (a != b)
+        edges |= {(x, y) if x < y else (y, x) for x, y in zip(a[ok], b[ok])}
+    nb: dict[str, set[str]] = {n: set() for n in names}
+    for x, y in edges:
+        nb[x].add(y)
+        nb[y].add(x)
+    base = _palette()
+    palette = [base[(i * 7) % len(base)] for i in range(len(base))]  # light/dark of a hue apart
+    count = dict.fromkeys(range(len(palette)), 0)
+    pick: dict[str, int] = {}
+    for n in sorted(names, key=lambda n: (-len(nb[n]), n)):
+        used = {pick[m] for m in nb[n] if m in pick}
+        free = [k for k in range(len(palette)) if k not in used] or list(range(len(palette)))
+        k = min(free, key=lambda k: (count[k], k))  # the least used colour, for variety
+        pick[n] = k
+        count[k] += 1
+    return {n: palette[k] for n, k in pick.items()}
 
 
 @lru_cache(maxsize=1)
@@ -189,10 +221,11 @@ def polygon_map_figure(
         keep = t_after.reindex(units["unit_id"].astype(str)).notna().to_numpy()
         units = units.loc[keep]
     ids = units["unit_id"].astype(str)
-    colours = _colours(
-        list(reps_after["territory_id"].astype(str)) + list(reps_before["territory_id"].astype(str))
-    )
-    fig = Figure(figsize=(13, 5.6), layout="constrained")
+    colours = map_colours(geography, *(t for t in (t_before, t_after) if t is not None))
+    b = units.to_crs("EPSG:4326").total_bounds if units.crs is not None else units.total_bounds
+    aspect = 1.0 / max(np.cos(np.radians((b[1] + b[3]) / 2)), 0.2)
+    ratio = (b[3] - b[1]) * aspect / max(b[2] - b[0], 1e-9)
+    fig = Figure(figsize=(13, float(np.clip(6.3 * ratio + 0.9, 3.5, 9.0))), layout="constrained")
     axes = fig.subplots(1, 2)
     moved = None
     if t_before is not None:
@@ -206,7 +239,7 @@ def polygon_map_figure(
         axes[0].text(0.5, 0.5, "no current territories", ha="center", transform=axes[0].transAxes)
         axes[0].set_axis_off()
     draw_territories(axes[1], units, t_after, colours, moved=moved, reps=reps_after)
-    title = "After (planned alignment)"
+    title = "After"
     if moved is not None:
         pot = units["potential"].to_numpy(float)
         share = float(pot[moved].sum() / max(pot.sum(), 1e-12))
@@ -258,7 +291,7 @@ def interactive_map(
     u = u.assign(geometry=u.geometry.simplify(tolerance, preserve_topology=True))
     gj = json.loads(u[["unit_id", "geometry"]].to_json())
     ids = sorted(set(u["territory_id"].astype(str)))
-    colours = _colours(ids)
+    colours = map_colours(geography, terr)
     code = {t: i for i, t in enumerate(ids)}
 
     def hexcol(c: Any) -> str:

@@ -11,7 +11,12 @@ from shapely.geometry import box
 
 from spmopt.geo import build_geography
 from spmopt.report.figures import map_figure
-from spmopt.report.maps import interactive_map, polygon_map_figure, unit_territories
+from spmopt.report.maps import (
+    interactive_map,
+    map_colours,
+    polygon_map_figure,
+    unit_territories,
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +57,7 @@ def test_polygon_maps_count_moved_units(geo) -> None:  # type: ignore[no-untyped
     fig = polygon_map_figure(geo, after, REPS, REPS)
     left, right = fig.axes
     assert left.get_title() == "Before (current alignment)"
-    assert right.get_title().startswith("After (planned alignment): 3 units change territory")
+    assert right.get_title().startswith("After: 3 units change territory")
     assert "33% of potential" in right.get_title()
     # units filled (one patch each) and territory borders drawn on both panels
     assert len(left.collections) >= 2 and len(right.collections) >= 3
@@ -91,3 +96,14 @@ def test_point_map_draws_state_outlines_in_the_us() -> None:
     abroad = acc.assign(lat=acc["lat"] + 10, lon=acc["lon"] + 100)
     fig = map_figure(abroad, after, REPS, REPS)
     assert all(len(c.get_paths()) <= 2 for c in fig.axes[0].collections)
+
+
+def test_touching_territories_get_different_colours(geo) -> None:  # type: ignore[no-untyped-def]
+    # nine territories, one per cell: every rook neighbour pair must differ in colour
+    t = pd.Series([f"T{i}" for i in range(9)], index=geo.units["unit_id"].to_numpy())
+    col = map_colours(geo, t)
+    for a, b in zip(
+        geo.polygon_adjacency.pairs["unit_id"], geo.polygon_adjacency.pairs["neighbor_id"]
+    ):
+        assert col[t[a]] != col[t[b]]
+    assert len(set(col.values())) == 9  # free colours are spread for variety
