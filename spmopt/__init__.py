@@ -18,7 +18,8 @@ from spmopt.solver import SolveInfo, SolverOptions
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("territory", "forecast", "quota", "comp", "scenario", "report", "data", "geo")
+_SUBMODULES = ("territory", "forecast", "quota", "comp", "scenario", "report", "data", "geo",
+               "health")  # fmt: skip
 _LAZY = {"Scenario": ("spmopt.scenario", "Scenario")}
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "data",
     "forecast",
     "geo",
+    "health",
     "load_example",
     "quota",
     "read_planning_data",

@@ -25,6 +25,7 @@ _STAGE_CLIS = (
     "spmopt.comp.cli",
     "spmopt.scenario.cli",
     "spmopt.report.cli",
+    "spmopt.health.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

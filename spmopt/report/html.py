@@ -146,7 +146,75 @@ img{max-width:100%;background:#fff;border:1px solid #e2e8f0;border-radius:6px;ma
 pre{background:#fff;border:1px solid #e2e8f0;padding:10px;overflow:auto;font-size:12px}
 nav a{margin-right:14px;color:#2b6cb0;text-decoration:none}
 .scroll{max-height:560px;max-width:100%;overflow:auto;display:inline-block}
+table.health td{vertical-align:top}table.health td.st{font-weight:700;white-space:nowrap}
+tr.h-pass td.st{color:#22543d;border-left:6px solid #2f855a}
+tr.h-warn td.st{color:#744210;border-left:6px solid #d69e2e}tr.h-warn td{background:#fffff0}
+tr.h-fail td.st{color:#9b2c2c;border-left:6px solid #c53030}tr.h-fail td{background:#fff5f5}
+tr.h-na td.st{color:#718096;border-left:6px solid #a0aec0}
+.verdict{font-size:18px;font-weight:700;margin:10px 0}.verdict.fail{color:#9b2c2c}
+.verdict.warn{color:#744210}.verdict.pass{color:#22543d}
+@media print{*{-webkit-print-color-adjust:exact;print-color-adjust:exact}.scroll{max-height:none}
+th{position:static}}
 """
+
+
+# ---------------------------------------------------------------------- plan health
+_STATUS_WORD = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "n/a": "n/a"}
+
+
+def _health_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
+    """The health table (status in colour and in words), the target gap and its chart."""
+    from spmopt.health import check
+
+    try:
+        rep = check(inp, data=data)
+    except ConfigError as exc:
+        return f'<p class="muted">Plan health not measured: {html.escape(str(exc))}</p>'
+    a = f"{anchor}-" if anchor else ""
+    n_fail, n_warn = len(rep.failed), len(rep.warnings)
+    word = {"pass": "passes", "warn": "passes with warnings", "fail": "FAILS"}[rep.status]
+    out = [f'<h2 id="{a}health">Plan health</h2>']
+    out.append(
+        f'<p class="verdict {rep.status}">The plan {word} its health checks: '
+        f"{len(rep.checks) - n_fail - n_warn} pass, {n_warn} warn, {n_fail} fail.</p>"
+    )
+    order = {"fail": 0, "warn": 1, "pass": 2, "n/a": 3}
+    rows = []
+    for c in sorted(rep.checks, key=lambda c: order[c.status]):
+        cls = "h-na" if c.status == "n/a" else f"h-{c.status}"
+        lever = c.lever if c.status in ("warn", "fail") else ""
+        rows.append(
+            f'<tr class="{cls}"><td class="st">{_STATUS_WORD[c.status]}</td>'
+            f'<td>{html.escape(c.label)}<br><span class="muted">{html.escape(c.name)}</span>'
+            f'</td><td class="num">{html.escape(c.fmt(c.value))}</td>'
+            f'<td class="num">{html.escape(c.band_text)}</td><td>{html.escape(c.reason)}</td>'
+            f"<td>{html.escape(lever)}</td></tr>"
+        )
+    out.append(
+        '<table class="health"><thead><tr><th>status</th><th>check</th><th>value</th>'
+        "<th>band</th><th>why</th><th>lever</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    out.append(
+        '<p class="muted">Bands: targets.yaml <code>health:</code> or the defaults of '
+        "spmopt.health.HealthBands (their sources are in its docstring).</p>"
+    )
+    gap = rep.gap
+    if gap is not None:
+        out.append("<h3>The target gap</h3>")
+        out.append(f"<p>{html.escape(gap.sentence())}</p>")
+        out.append(_img(gap.figure(), "target against the simulated revenue; gap by region"))
+        if len(gap.by_region):
+            out.append(
+                _table(
+                    gap.by_region,
+                    {"forecast": _fmt_money, "quota": _fmt_money, "gap": _fmt_money,
+                     "share_of_gap": lambda v: _fmt_pct(v, 0)},
+                    labels={"gap": "quota − forecast", "share_of_gap": "share of the gap"},
+                )
+            )  # fmt: skip
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------- one scenario
@@ -162,7 +230,7 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
     summ = t.get("summary", pd.DataFrame()).iloc[0] if len(t.get("summary", [])) else pd.Series()
     band, floor, currency = _targets_of(data)
     cur = f" [{currency}]" if currency else ""
-    out: list[str] = []
+    out: list[str] = [_health_section(inp, data, anchor=anchor)]
     a = f"{anchor}-" if anchor else ""
 
     # headline cards
@@ -188,7 +256,7 @@ def _scenario_section(inp: ReportInput, data: Any, *, anchor: str = "") -> str:
             _state(floor is not None and _ge(summ.get("margin_after_comp"), floor)),
         ),
         _card(
-            "all checks",
+            "comp checks",
             "pass" if passes is True else "FAIL" if passes is False else "n/a",
             _state(passes) if passes is not None else "",
         ),
@@ -394,6 +462,10 @@ _COMPARE_COLS: dict[str, Callable[[Any], str]] = {
     "#": str,
     "scenario": str,
     "status": str,
+    "health": lambda v: "" if _missing(v) else _STATUS_WORD.get(str(v), str(v)),
+    "n_fail": _fmt_num,
+    "n_warn": _fmt_num,
+    "failing": lambda v: "" if _missing(v) else str(v),
     "n_territories": _fmt_num,
     "max_deviation_potential": _fmt_pct,
     "disruption_share": _fmt_pct,
@@ -415,13 +487,15 @@ _COMPARE_COLS: dict[str, Callable[[Any], str]] = {
 def _batch_section(summary: pd.DataFrame, data: Any) -> str:
     band, _floor, _cur = _targets_of(data)
     out = ['<h2 id="comparison">Scenario comparison</h2>']
-    summary = summary.copy()
+    summary = _by_health(summary)
     summary.insert(0, "#", np.arange(1, len(summary) + 1))
     n = len(summary)
     st = summary["status"].value_counts().to_dict() if "status" in summary else {}
     out.append(
         f"<p>{n} scenarios: {st.get('done', 0) + st.get('skipped', 0)} finished "
-        f"({st.get('skipped', 0)} from an earlier run), {st.get('failed', 0)} failed.</p>"
+        f"({st.get('skipped', 0)} from an earlier run), {st.get('failed', 0)} failed"
+        + (", ranked by plan health (fewest failing checks first)" if "health" in summary else "")
+        + ".</p>"
     )
     ok = summary.loc[summary.get("status", pd.Series("done", index=summary.index)) != "failed"]
     if len(ok) and {"share_at_quota", "expected_cost"} <= set(ok.columns):
@@ -457,13 +531,32 @@ _COMPARE_LABELS = {
     "margin_after_comp": "margin after comp (exp.)",
     "p_ccos_breach": "P(CCOS outside band)",
     "p_margin_breach": "P(margin below floor)",
-    "passes": "checks",
+    "passes": "comp checks",
+    "health": "plan health",
+    "n_fail": "checks failing",
+    "n_warn": "checks warning",
+    "failing": "failing checks",
 }
+
+
+def _by_health(summary: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios ranked by plan health: fewest failing checks, then fewest warnings, then
+    closest to the bands; scenarios that did not run last."""
+    out = summary.copy()
+    if "health_score" not in out:
+        return out
+    failed = out["status"] == "failed" if "status" in out else pd.Series(False, index=out.index)
+    keys = out.assign(_failed=failed)
+    keys = keys.sort_values(["_failed", "n_fail", "n_warn", "health_score"], kind="stable")
+    return out.loc[keys.index].reset_index(drop=True)
 
 
 def _verdict_class(row: pd.Series) -> str:
     if row.get("status") == "failed":
         return "fail"
+    h = row.get("health")
+    if not _missing(h):
+        return "pass" if h in ("pass", "warn") else "fail"
     v = row.get("passes")
     if _missing(v):
         return ""
@@ -532,6 +625,7 @@ def render_html(
         nav += [
             f'<a href="#{k}">{v}</a>'
             for k, v in (
+                ("health", "Health"),
                 ("territories", "Territories"),
                 ("forecast", "Forecast"),
                 ("quotas", "Quotas"),

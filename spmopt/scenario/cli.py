@@ -35,6 +35,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--schema", default="spmopt", help="schema of the --write-back tables")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
     p.add_argument("--seed", type=int, help="seed of every random step (overrides the file)")
+    p.add_argument("--strict", action="store_true", help="exit with status 2 when a plan-health "
+                   "check fails (see spmopt health)")  # fmt: skip
     p.set_defaults(func=_cmd_plan)
 
     b = subparsers.add_parser(
@@ -107,10 +109,29 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         wb = write_results(result, wb_url, schema=args.schema)
         print(f"results written back: {wb!r}", file=sys.stderr)
     print(_summary_text(result.summary.iloc[0]))
+    health = result.health
+    if health is not None:
+        print(health_verdict(health))
+        for line in health.lines():
+            print(f"  {line}")
     if report is not None:
         print(f"outputs in {args.out}/ ({time.perf_counter() - t0:.0f} s)")
         print(f"report: {report}")
+    if args.strict and health is not None and not health.ok:
+        names = ", ".join(c.name for c in health.failed)
+        print(f"spmopt plan: the plan fails its health checks ({names})", file=sys.stderr)
+        return 2
     return 0
+
+
+def health_verdict(report: Any) -> str:
+    """One line: the plan's health and how many checks warn or fail."""
+    n_fail, n_warn = len(report.failed), len(report.warnings)
+    word = {"pass": "pass", "warn": "pass with warnings", "fail": "FAIL"}[report.status]
+    return (
+        f"plan health: {word} ({len(report.checks) - n_fail - n_warn} pass, {n_warn} warn, "
+        f"{n_fail} fail)"
+    )
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -137,12 +158,17 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     summ = batch.summary
     cols = [
         c
-        for c in ("scenario", "status", "share_at_quota", "expected_cost", "ccos",
-                  "margin_after_comp", "passes")
+        for c in ("scenario", "status", "health", "n_fail", "n_warn", "share_at_quota",
+                  "expected_cost", "ccos", "margin_after_comp", "failing")
         if c in summ
     ]  # fmt: skip
     import pandas as pd
 
+    if "health_score" in summ:  # healthiest first, failed scenarios last
+        order = summ.assign(_f=summ["status"] == "failed").sort_values(
+            ["_f", "n_fail", "n_warn", "health_score"], kind="stable"
+        )
+        summ = order.drop(columns="_f")
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(summ[cols].to_string(index=False))
     for name, err in batch.errors.items():
@@ -177,6 +203,6 @@ def _summary_text(row: Any) -> str:
             f"{pct(row.get('share_at_quota'), 0)}",
             f"incentive cost {money(row.get('expected_cost'))} (P10 {money(row.get('cost_p10'))}"
             f", P90 {money(row.get('cost_p90'))}); CCOS {pct(row.get('ccos'), 2)}; margin after "
-            f"comp {pct(row.get('margin_after_comp'))}; checks: {verdict}",
+            f"comp {pct(row.get('margin_after_comp'))}; comp checks: {verdict}",
         ]
     )

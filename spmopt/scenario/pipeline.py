@@ -373,6 +373,10 @@ class ScenarioResult:
         Seconds per stage.
     notes : tuple of str
         What the pipeline changed or noticed on the way.
+    health : HealthReport or None
+        The plan's health against the field's norms (:func:`spmopt.health.check`); its status
+        and failing checks are also in ``summary`` (``health``, ``n_fail``, ``n_warn``,
+        ``failing``, ``warning``, ``health_score``).
     """
 
     scenario: Scenario
@@ -386,6 +390,7 @@ class ScenarioResult:
     timings: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     history: pd.DataFrame | None = None
+    health: Any = None
 
     def __repr__(self) -> str:
         row = self.summary.iloc[0]
@@ -397,6 +402,7 @@ class ScenarioResult:
             ("expected_cost", "{:,.0f}"),
             ("ccos", "{:.2%}"),
             ("passes", "{}"),
+            ("health", "{}"),
         ):
             v = row.get(col)
             if v is not None and not (isinstance(v, float) and np.isnan(v)):
@@ -496,7 +502,26 @@ def run(
     partial = dataclasses.replace(partial, notes=tuple(notes))
     row["seconds"] = round(sum(timings.values()), 3)
     summary = pd.DataFrame([{"scenario": s.name, "key": s.key(), **row}])
-    return dataclasses.replace(partial, summary=summary)
+    partial = dataclasses.replace(partial, summary=summary)
+    report = timed("health", lambda: _health(partial, pdata))
+    if report is None:
+        return partial
+    hrow = report.summary_row()
+    hrow.pop("scenario")
+    summary = pd.DataFrame([{**summary.iloc[0].to_dict(), **hrow}])
+    return dataclasses.replace(partial, summary=summary, health=report)
+
+
+def _health(result: ScenarioResult, data: PlanningData) -> Any:
+    """The plan's health report (None when the stages were swapped for ones whose results do
+    not carry the tables the checks read)."""
+    from spmopt.health import check
+
+    try:
+        return check(result, data=data)
+    except (AttributeError, KeyError, TypeError):  # custom stages with other result types
+        log.debug("no health report for %s", result.scenario.name, exc_info=True)
+        return None
 
 
 def _stage_notes(result: ScenarioResult) -> list[str]:

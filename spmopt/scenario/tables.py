@@ -32,6 +32,7 @@ TABLE_NAMES = (
     "comp_checks",
     "comp_draws",
     "history",
+    "health",
 )
 
 
@@ -106,6 +107,7 @@ def result_tables(result: ScenarioResult) -> dict[str, pd.DataFrame]:
         "comp_checks": as_frame(getattr(c, "checks", None)),
         "comp_draws": cost_draws(c),
         "history": result.history,
+        "health": result.health.to_frame() if result.health is not None else None,
     }
     out: dict[str, pd.DataFrame] = {}
     for name in TABLE_NAMES:

@@ -63,7 +63,11 @@ def test_end_to_end_on_the_real_stages(result: ScenarioResult, data_dir: Path) -
     assert row["ccos"] == pytest.approx(result.cost.summary["ccos"])
     assert row["passes"] == result.cost.passed
     assert set(result.timings) == {"load", "prepare", "territory", "forecast", "quota", "comp",
-                                   "summary"}  # fmt: skip
+                                   "summary", "health"}  # fmt: skip
+    # health: one report, its verdict in the summary row and its checks as a table
+    assert result.health is not None and row["health"] == result.health.status
+    assert row["n_fail"] == len(result.health.failed)
+    assert list(result.tables()["health"]["check"]) == list(result.health.names)
     assert "small" in repr(result)
 
 
