@@ -22,6 +22,7 @@ import contextlib
 import datetime as _dt
 import io
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -133,24 +134,15 @@ def _connection(url: str, table: str, *, begin: bool = False) -> Iterator[Any]:
                 fix="check host, port, user, password and database name, and that the server "
                 "is running",
             ) from None
-        ok = False
         try:
             yield conn
-            ok = True
-        finally:
-            if ok:
-                ctx.__exit__(None, None, None)
-            else:
-                with contextlib.suppress(Exception):
-                    ctx.__exit__(*_exc_info())
+        except BaseException:
+            with contextlib.suppress(Exception):  # roll back; the original error is the news
+                ctx.__exit__(*sys.exc_info())
+            raise
+        ctx.__exit__(None, None, None)  # commits a transaction begun with begin=True
     finally:
         engine.dispose()
-
-
-def _exc_info() -> tuple[Any, Any, Any]:
-    import sys
-
-    return sys.exc_info()
 
 
 def _split(name: str) -> tuple[str | None, str]:
