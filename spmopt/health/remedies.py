@@ -179,8 +179,8 @@ def candidates(scenario: Any, report: Any, plan: Mapping[str, Any] | None) -> li
             opts.setdefault("attainment_solver", "protect-and-resolve")  # seconds, not minutes
             out.append(Candidate(f"quota aim {a:.0%} of reps at quota", {"quota.options": opts},
                                  0.1))  # fmt: skip
+    # no floor on last year: with a falling forecast it would clash with the forecast cap
     bounds = {
-        "growth_floor": report.bands["growth_vs_last_year"].lo,
         "growth_cap": report.bands["growth_vs_last_year"].hi,
         "forecast_floor": report.bands["growth_vs_forecast"].lo,
         "forecast_cap": report.bands["growth_vs_forecast"].hi,
@@ -189,8 +189,8 @@ def candidates(scenario: Any, report: Any, plan: Mapping[str, Any] | None) -> li
         lo, hi = bounds["forecast_floor"], bounds["forecast_cap"]
         out.append(
             Candidate(
-                f"each quota within {lo:+.0%}..{hi:+.0%} of its forecast and "
-                f"{bounds['growth_floor']:+.0%}..{bounds['growth_cap']:+.0%} of last year",
+                f"each quota within {lo:+.0%}..{hi:+.0%} of its forecast and at most "
+                f"{bounds['growth_cap']:+.0%} over last year",
                 {"quota.options": {**q.options, **bounds}},
                 0.1,
             )

@@ -48,13 +48,21 @@ def test_single_scenario_report_is_self_contained(result: ScenarioResult, tmp_pa
     assert "<script" not in text and "<link" not in text
     assert not re.search(r'src="(?!data:)', text)
     # every section, and the figures are real PNGs
-    for anchor in ("territories", "forecast", "quotas", "comp", "settings"):
+    for anchor in ("health", "territories", "forecast", "quotas", "comp", "settings"):
         assert f'id="{anchor}"' in text
     for alt in ("territory map", "balance per territory", "forecast fan charts",
-                "attainment distribution", "comp cost distribution"):  # fmt: skip
+                "attainment distribution", "comp cost distribution",
+                "target against the simulated revenue; gap by region"):  # fmt: skip
         assert f'alt="{alt}"' in text
     imgs = _images(text)
-    assert len(imgs) == 5 and all(i.startswith(b"\x89PNG\r\n\x1a\n") for i in imgs)
+    assert len(imgs) == 6 and all(i.startswith(b"\x89PNG\r\n\x1a\n") for i in imgs)
+    # the report opens with the health table: every check, its status in words and colour
+    assert text.index('id="health"') < text.index('id="territories"')
+    word = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "n/a": "n/a"}
+    for c in result.health.checks:
+        cls = "h-na" if c.status == "n/a" else f"h-{c.status}"
+        assert f'<tr class="{cls}"><td class="st">{word[c.status]}</td>' in text
+        assert f'<span class="muted">{c.name}</span>' in text
     # the quota table lists every rep with its quota
     for rep, quota in result.quotas.annual[["rep_id", "quota"]].itertuples(index=False):
         assert f"<td>{rep}</td>" in text
@@ -77,14 +85,17 @@ def test_batch_report_has_comparison_and_trade_off(data_dir: Path, tmp_path: Pat
         text = spm.report.render_html(source, detail=detail)
         assert not re.search(r"https?://", text)
         assert 'id="comparison"' in text and 'alt="trade-off across scenarios"' in text
-        verdict = batch.summary.set_index("scenario")["passes"]
-        for i, s in enumerate(sweep, start=1):
-            cls = "pass" if verdict[s.name] else "fail"
-            assert f'<tr class="{cls}"><td class="num">{i}</td><td>{s.name}</td>' in text
+        # ranked by plan health: fewest failing checks, then warnings, then distance
+        done = batch.summary.loc[batch.summary["status"] == "done"]
+        ranked = done.sort_values(["n_fail", "n_warn", "health_score"], kind="stable")
+        for i, (name, health) in enumerate(zip(ranked["scenario"], ranked["health"]), start=1):
+            cls = "pass" if health in ("pass", "warn") else "fail"
+            assert f'<tr class="{cls}"><td class="num">{i}</td><td>{name}</td>' in text
         assert '<tr class="fail"><td class="num">3</td><td>bad</td>' in text
         assert "territory.n_territories=5000: allowed 1 to 300" in text  # the error is shown
         assert f"Scenario in detail: {detail or sweep[0].name}" in text
-        assert len(_images(text)) == 6
+        assert len(_images(text)) == 7
+        assert "ranked by plan health" in text
     with pytest.raises(ConfigError, match="not a run folder"):
         spm.report.render_html(tmp_path / "nothing")
     with pytest.raises(ConfigError, match="write_html takes"):
