@@ -14,13 +14,16 @@ from __future__ import annotations
 from spmopt.health.bands import DEFAULT_BANDS, Band, HealthBands
 from spmopt.health.checks import CHECKS, BatchHealth, HealthCheck, HealthReport, PlanView, check
 from spmopt.health.gap import TargetGap, target_gap
-from spmopt.health.remedies import Remedies, remedies
+from spmopt.health.remedies import MOVABLE as MOVABLE_GOALS
+from spmopt.health.remedies import Candidate, Remedies, remedies
 
 __all__ = [
     "CHECKS",
     "DEFAULT_BANDS",
+    "MOVABLE_GOALS",
     "Band",
     "BatchHealth",
+    "Candidate",
     "HealthBands",
     "HealthCheck",
     "HealthReport",

@@ -84,11 +84,11 @@ class Remedies:
     ----------
     table : DataFrame
         One row per candidate (the unchanged plan included as ``rank`` 0): ``change``,
-        ``n_changes``, ``size``, ``goals_met``, ``health``, ``n_fail``, ``n_warn``,
-        ``failing``, ``share_at_quota``, ``ccos``, ``expected_cost``, ``delta_cost``
+        ``n_changes``, ``size``, ``goals_met``, ``goals_warn`` (goals that only warn),
+        ``health``, ``n_fail``, ``n_warn``, ``failing``, ``share_at_quota``, ``ccos``, ``expected_cost``, ``delta_cost``
         [currency], ``margin_after_comp``, ``p_make_target``, ``scenario``.
     goals : tuple of str
-        Checks that must pass.
+        Checks that must not fail (with ``strict``: must pass).
     base : HealthReport
         The plan as it is (at the sweep's number of draws).
     reports : dict of str to HealthReport
@@ -128,7 +128,13 @@ class Remedies:
             if r["health"] == "error":
                 out.append(f"{int(r['rank'])}. {r['change']}: could not be set: {r['failing']}")
                 continue
-            ok = "inside its bands" if r["goals_met"] else f"still failing: {r['failing'] or '-'}"
+            warn = int(r["goals_warn"])
+            ok = (
+                ("inside its bands" + (f" ({warn} warning)" if warn == 1 else
+                                       f" ({warn} warnings)" if warn else ""))
+                if r["goals_met"]
+                else f"still failing: {r['failing'] or '-'}"
+            )  # fmt: skip
             out.append(
                 f"{int(r['rank'])}. {r['change']}: {ok}; reps at quota "
                 f"{base['share_at_quota']:.0%} -> {r['share_at_quota']:.0%}, CCOS "
@@ -230,6 +236,7 @@ def remedies(
     client: Any = None,
     n_workers: int | None = 0,
     extra: Sequence[Candidate] = (),
+    strict: bool = False,
 ) -> Remedies:
     """Find the smallest changes of settings that bring a plan inside its bands.
 
@@ -255,6 +262,9 @@ def remedies(
         no Dask).
     extra : sequence of Candidate
         Further changes to try.
+    strict : bool
+        A goal is met when its check passes; by default also when it only warns (inside the
+        warn band). Among the changes that meet every goal, fewer warnings rank first.
 
     Returns
     -------
@@ -335,7 +345,7 @@ def remedies(
     as_is = sweep([Candidate("no change", {}, 0.0)], 0)
     base_rep = next(iter(as_is.values()))[2]
     done = sweep(singles, 1)
-    if pairs and not any(_meets(x[2], goal_names) for x in done.values()):
+    if pairs and not any(_meets(x[2], goal_names, strict) for x in done.values()):
         # the most helpful change with each other one (those that failed alone included: a
         # bound on quotas may need a lower target first), then the next most helpful ones
         ranked = [x[0] for x in sorted(done.values(), key=lambda x: _goal_score(x[2], goal_names))]
@@ -346,7 +356,7 @@ def remedies(
                 if not (a.keys & b.keys) and len(combos) < pairs:
                     combos.append(a + b)
         done.update(sweep(combos, 1 + len(singles)))
-    if not any(_meets(x[2], goal_names) for x in done.values()):
+    if not any(_meets(x[2], goal_names, strict) for x in done.values()):
         done.update(sweep(_re_aimed(done, goal_names, s), 1 + len(done)))
     rows = []
     all_runs = {**as_is, **done}
@@ -357,7 +367,8 @@ def remedies(
                 "change": c.label,
                 "n_changes": c.n,
                 "size": round(c.size, 4),
-                "goals_met": _meets(rep, goal_names),
+                "goals_met": _meets(rep, goal_names, strict),
+                "goals_warn": sum(rep[g].status == "warn" for g in goal_names),
                 "health": rep.status,
                 "n_fail": len(rep.failed),
                 "n_warn": len(rep.warnings),
@@ -375,13 +386,14 @@ def remedies(
     for name, (c, msg) in failures.items():
         rows.append(
             {"change": c.label, "n_changes": c.n, "size": round(c.size, 4), "goals_met": False,
-             "health": "error", "failing": msg, "goal_score": math.inf, "scenario": name}
+             "goals_warn": 0, "health": "error", "failing": msg, "goal_score": math.inf,
+             "scenario": name}
         )  # fmt: skip
     tab = pd.DataFrame(rows)
     head, rest = tab.iloc[:1], tab.iloc[1:]
     rest = rest.assign(_err=rest["health"] == "error").sort_values(
-        ["goals_met", "_err", "n_changes", "size", "goal_score"],
-        ascending=[False, True, True, True, True],
+        ["goals_met", "_err", "goals_warn", "n_changes", "size", "goal_score"],
+        ascending=[False, True, True, True, True, True],
         kind="stable",
     )
     rest = rest.drop(columns="_err")
@@ -430,8 +442,9 @@ def _re_aimed(
     return out
 
 
-def _meets(rep: Any, goals: Sequence[str]) -> bool:
-    return all(rep[g].status == "pass" for g in goals)
+def _meets(rep: Any, goals: Sequence[str], strict: bool = False) -> bool:
+    ok = ("pass",) if strict else ("pass", "warn")
+    return all(rep[g].status in ok for g in goals)
 
 
 def _goal_score(rep: Any, goals: Sequence[str]) -> float:
