@@ -85,8 +85,9 @@ class Remedies:
     table : DataFrame
         One row per candidate (the unchanged plan included as ``rank`` 0): ``change``,
         ``n_changes``, ``size``, ``goals_met``, ``goals_warn`` (goals that only warn),
-        ``health``, ``n_fail``, ``n_warn``, ``failing``, ``share_at_quota``, ``ccos``, ``expected_cost``, ``delta_cost``
-        [currency], ``margin_after_comp``, ``p_make_target``, ``scenario``.
+        ``health``, ``n_fail``, ``n_warn``, ``failing``, ``share_at_quota``, ``ccos``,
+        ``expected_cost``, ``delta_cost`` [currency], ``margin_after_comp``, ``p_make_target``,
+        ``scenario``.
     goals : tuple of str
         Checks that must not fail (with ``strict``: must pass).
     base : HealthReport
