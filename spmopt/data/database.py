@@ -289,6 +289,21 @@ def _read_documents(conn: Any) -> dict[str, str]:
     return {str(n): str(b) for n, b in rows}
 
 
+def _check_duckdb_file(url: str) -> None:
+    """Reading must not create an empty DuckDB file where none was."""
+    if not url.startswith("duckdb:///"):
+        return
+    path = url[len("duckdb:///") :].split("?", 1)[0]
+    if path in ("", ":memory:") or Path(path).exists():
+        return
+    raise DataError(
+        f"DuckDB file {path} does not exist",
+        table="accounts",
+        fix="check the path (duckdb:///relative/path.duckdb or duckdb:////absolute/path.duckdb), "
+        "or create it with `spmopt generate duckdb:///plan.duckdb --example`",
+    )
+
+
 def read_database(
     url: str,
     *,
@@ -337,6 +352,7 @@ def read_database(
     for t in [*mapping.tables, *queries]:
         if t not in PLANNING_TABLES:
             raise ConfigError(f"planning table {t!r}: allowed {list(PLANNING_TABLES)}")
+    _check_duckdb_file(url)
     frames: dict[str, pd.DataFrame] = {}
     with _connection(url, "accounts") as conn:
         for name in PLANNING_TABLES:

@@ -161,6 +161,9 @@ def test_wrong_url_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot open database URL") as e:
         spm.read_planning_data("nosuchdb://host/db")
     assert e.value.fix
+    with pytest.raises(DataError, match="does not exist"):
+        spm.read_planning_data(f"duckdb:///{tmp_path / 'none.duckdb'}")
+    assert not (tmp_path / "none.duckdb").exists()  # reading created no empty database
     with pytest.raises(DataError, match=r"cannot connect to .*server is running"):
         spm.read_planning_data("postgresql://nobody:secret@127.0.0.1:1/none")
     try:
