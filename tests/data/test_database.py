@@ -264,6 +264,8 @@ def test_write_back_round_trip_and_rerun_replaces(url: str, result: ScenarioResu
     assert pd.to_datetime(q["period"]).tolist() == pd.to_datetime(wq["period"]).tolist()
     assert back["runs"]["scenario"].tolist() == ["small"]
     assert set(back) >= {"runs", "assignment", "territories", "quotas", "payout_summary"}
+    if "health" in result.tables():  # the plan-health checks of the run, when it has them
+        assert len(back["health"]) == len(result.tables()["health"])
     # the same run again: its rows are replaced, not doubled; another run id adds rows
     wb2 = write_results(result, url, schema=schema)
     assert wb2.replaced == sum(wb.rows.values())
