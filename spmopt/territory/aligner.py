@@ -40,10 +40,12 @@ from spmopt.territory.engine import EngineResult, best_compromise, solve_model
 from spmopt.territory.metrics import attribute_values, evaluate
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases import WorkBudget
+from spmopt.territory.phases.compromise import row_violations
 from spmopt.territory.result import AlignmentResult
 
 __all__ = ["TerritoryAligner"]
 
+VIOLATION_COLUMNS = ("group", "row", "territory", "attribute", "value", "limit", "relative")
 DENSE_MAX = 1_500_000  # items x territories above which candidates are pruned
 DIAGNOSE_MAX_COLUMNS = 200_000
 METHODS = ("auto", "mip", "heuristic")
@@ -303,6 +305,8 @@ class TerritoryAligner:
         groups = self._groups(acc, rp, cur, locked)
 
         slots_terr = np.full(n, -1)
+        viol_rows: list[dict[str, Any]] = []
+        proven = False
         infos: list[SolveInfo] = []
         diagnoses: list[str] = []
         methods = []
@@ -340,14 +344,32 @@ class TerritoryAligner:
             methods.append(res.info.message)
             if diag is not None:
                 diagnoses.append(diag)
+            if res.info.status == "infeasible" and res.slot is not None:
+                viol_rows += [
+                    {"group": gname if self.within else None, **vars(v)}
+                    for v in row_violations(res.model, res.slot)
+                ]
+                if res.compromise is not None:
+                    proven = proven or res.compromise.lower > 1e-9
             slot = res.slot
             if slot is not None:
                 terr_local = model.territory_of(slot)
                 for item, members_i in enumerate(members):
                     slots_terr[members_i] = ki[terr_local[item]]
-        return self._result(
+        res_all = self._result(
             acc, rp, slots_terr, infos, diagnoses, tolerance, shares, cur, t0, methods
         )
+        violations = pd.DataFrame(viol_rows, columns=list(VIOLATION_COLUMNS))
+        metrics = dict(res_all.metrics)
+        metrics["max_violation"] = float(violations["relative"].max()) if len(violations) else 0.0
+        metrics["proven_infeasible"] = bool(proven)
+        metrics["time_capped"] = any(i.time_capped for i in infos)
+        if len(violations):
+            metrics["feasible_balance"] = {
+                a: max(tolerance[a], float(np.ceil(metrics[f"max_deviation_{a}"] * 1000) / 1000))
+                for a in tolerance
+            }
+        return replace(res_all, metrics=metrics, violations=violations)
 
     # ------------------------------------------------------------------ helpers
     def _shares(self, rp: pd.DataFrame, attrs: list[str]) -> dict[str, np.ndarray]:

@@ -35,6 +35,13 @@ class AlignmentResult:
     diagnosis : str or None
         For an infeasible model: the constraint, the territories/accounts involved and the
         smallest feasible setting found.
+    violations : DataFrame
+        For an infeasible model, every row the returned best compromise violates: ``group``,
+        ``row`` (balance, capacity or disruption), ``territory``, ``attribute``, ``value``,
+        ``limit`` and ``relative`` (the excess as a share of the target, capacity or cap).
+        Empty when every row holds. ``metrics["feasible_balance"]`` then gives the
+        tolerances the compromise meets, ``metrics["proven_infeasible"]`` whether the LP proved
+        that no assignment meets the bands asked.
     """
 
     assignment: pd.DataFrame
@@ -43,6 +50,7 @@ class AlignmentResult:
     status: str
     diagnosis: str | None = None
     settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    violations: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -68,6 +76,11 @@ class AlignmentResult:
     def feasible(self) -> bool:
         """Whether the assignment meets every constraint."""
         return self.status in ("optimal", "feasible", "time_limit")
+
+    @property
+    def ok(self) -> bool:
+        """Whether the assignment meets every constraint (same as :attr:`feasible`)."""
+        return self.feasible
 
     def raise_for_status(self) -> AlignmentResult:
         """Raise :class:`~spmopt.errors.InfeasibleError` (with the diagnosis) unless feasible."""

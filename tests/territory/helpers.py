@@ -82,3 +82,35 @@ def brute_force(
         if v < best:
             best, arg = v, combo
     return best, arg
+
+
+def array_model(acc: pd.DataFrame, reps: pd.DataFrame, tol: dict[str, float]):  # type: ignore[no-untyped-def]
+    """The dense :class:`AlignmentModel` of ``acc`` and ``reps`` (potential-weighted km, equal
+    targets, no capacity), for testing the solve phases without the estimator."""
+    from spmopt.territory.model import AlignmentModel
+
+    d = haversine_km(
+        acc["lat"].to_numpy()[:, None],
+        acc["lon"].to_numpy()[:, None],
+        reps["lat"].to_numpy()[None, :],
+        reps["lon"].to_numpy()[None, :],
+    )
+    n, K = d.shape
+    attrs = list(tol)
+    W = np.column_stack([np.ones(n) if a == "accounts" else acc[a].to_numpy(float) for a in attrs])
+    target = np.tile(W.sum(axis=0) / K, (K, 1))
+    t = np.array([tol[a] for a in attrs])
+    return AlignmentModel(
+        ids=acc["account_id"].to_numpy(),
+        territories=reps["territory_id"].to_numpy(),
+        cand=np.tile(np.arange(K), (n, 1)),
+        cost=acc["potential"].to_numpy(float)[:, None] * d,
+        move=np.zeros((n, K)),
+        W=W,
+        attrs=attrs,
+        target=target,
+        lo=target * (1 - t),
+        hi=target * (1 + t),
+        load=acc["workload"].to_numpy(float),
+        cap=np.full(K, np.inf),
+    )

@@ -79,3 +79,24 @@ def test_bad_input_raises_with_table_and_column() -> None:
     bad = pd.concat([reps, reps.iloc[:1].assign(rep_id="RX")])
     with pytest.raises(DataError):
         TerritoryAligner().solve(acc, bad)
+
+
+def test_infeasible_bands_still_give_every_account_a_territory() -> None:
+    acc, reps = make_instance(40, 4, 9, current=False)
+    acc.loc[0, "potential"] = acc["potential"].sum()  # one account is half the total
+    res = TerritoryAligner({"potential": 0.05, "workload": 0.2}).solve(acc, reps)
+    assert res.status == "infeasible" and not res.ok
+    # always an answer: every account assigned once
+    assert sorted(res.assignment["account_id"]) == sorted(acc["account_id"])
+    v = res.violations
+    assert len(v) and set(v["row"]) <= {"balance", "capacity"}
+    assert (v["relative"] > 0).all()
+    top = v.iloc[0]
+    assert top["attribute"] == "potential" and top["territory"] in set(reps["territory_id"])
+    assert res.metrics["max_violation"] == pytest.approx(float(v["relative"].max()))
+    # target = total / 4 and the account is half the total: its territory is at least +100%
+    assert res.metrics["max_deviation_potential"] >= 1.0 - 1e-9
+    assert res.metrics["proven_infeasible"]
+    loose = res.metrics["feasible_balance"]
+    again = TerritoryAligner(loose).solve(acc, reps)
+    assert again.ok, again.diagnosis

@@ -11,8 +11,9 @@ then the distance:
   phase bisects on ``z`` between a proven lower bound and the largest violation of the best
   assignment seen so far; at each step the primal phase's LP rounding and chain repair look
   for an assignment of the widened model (work-budgeted, so the answer repeats exactly).
-* The lower bound comes from the LP relaxation ``min z`` over the widened rows: when it is
-  positive the settings are proven infeasible, whatever the assignment.
+* The lower bound comes from the LP relaxation ``min z`` over the widened rows and from the
+  items too big for any territory they may join: when it is positive the settings are proven
+  infeasible, whatever the assignment.
 * Small models (up to :data:`DIAGNOSE_MAX_COLUMNS` columns) also solve the elastic MIP of
   :mod:`spmopt.territory.diagnose`, and keep whichever answer violates less.
 """
@@ -180,6 +181,17 @@ def _lp_lower(model: AlignmentModel, budget: Budget) -> float:
     return max(float(sol.x[-1]), 0.0)
 
 
+def _item_lower(model: AlignmentModel) -> float:
+    """A bound no assignment beats: the items too big for every territory they may join."""
+    if model.m == 0:
+        return 0.0
+    scale = model.row_scales[0]
+    k = model.cand.clip(min=0)
+    over = (model.W[:, None, :] - model.hi[k]) / scale[k]  # (n, P, m)
+    need = np.where(model.valid(), np.maximum(over, 0.0).max(axis=2), np.inf)
+    return float(need.min(axis=1).max(initial=0.0))
+
+
 def _search(
     model: AlignmentModel, state: SolveState, start: np.ndarray, budget: Budget
 ) -> np.ndarray | None:
@@ -234,6 +246,7 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
     )
     z_hi = max_violation(model, best)
     proven = _lp_lower(model, budget) if state.proven_infeasible or model.dense else 0.0
+    proven = max(proven, _item_lower(model) if model.dense else 0.0)
     z_lo = proven  # the bisection's lower end: below it nothing was found (not a proof)
     steps = 0
     # first make sure the upper end is reachable from the LP side too (it may do better)

@@ -24,7 +24,7 @@ from spmopt.territory.phases.state import Budget, SolveState
 
 __all__ = ["EXACT_MAX_COLUMNS", "exact"]
 
-EXACT_MAX_COLUMNS = 30_000
+EXACT_MAX_COLUMNS = 8_000
 
 
 def _full_keep(

@@ -69,7 +69,7 @@ class WorkBudget:
     boundary_nodes: int = 50
     neighbourhood_passes: int = 1
     neighbourhood_nodes: int = 20
-    exact_nodes: int = 500
+    exact_nodes: int = 200
     compromise_steps: int = 7
 
     def scaled(self, effort: float) -> WorkBudget:

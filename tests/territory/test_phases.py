@@ -1,0 +1,114 @@
+"""Each solve phase on its own, on small models whose optimum enumeration gives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from spmopt.solver import SolverOptions
+from spmopt.territory.engine import solve_model
+from spmopt.territory.local_search import local_search
+from spmopt.territory.phases import (
+    Budget,
+    Clock,
+    SolveState,
+    WorkBudget,
+    bound,
+    compromise,
+    exact,
+    improve,
+    primal,
+)
+from spmopt.territory.phases.compromise import max_violation, row_violations, widened
+from tests.territory.helpers import array_model, brute_force, make_instance
+
+
+def _budget(limit: float = 60.0) -> Budget:
+    return Budget(WorkBudget(), Clock(limit), SolverOptions(time_limit=limit, mip_rel_gap=1e-6))
+
+
+@pytest.fixture
+def small() -> tuple:
+    acc, reps = make_instance(9, 3, 5, current=False)
+    return acc, reps, array_model(acc, reps, {"potential": 0.25})
+
+
+def test_bound_is_below_the_enumerated_optimum(small: tuple) -> None:
+    acc, reps, model = small
+    best, _ = brute_force(acc, reps, 0.25)
+    st = bound(model, SolveState(model=model), _budget())
+    assert np.isfinite(st.lower) and st.lower <= best * (1 + 1e-9)
+    assert st.shares is not None and np.allclose(st.shares.sum(axis=1), 1.0)
+    assert st.log[-1].name == "bound"
+
+
+def test_primal_finds_an_assignment_within_every_band(small: tuple) -> None:
+    _, _, model = small
+    b = _budget()
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    assert st.slot is not None and model.is_feasible(st.slot, tol=1e-6)
+    assert st.upper == pytest.approx(model.objective(st.slot))
+
+
+def test_improve_never_raises_the_objective_and_exact_closes_the_gap(small: tuple) -> None:
+    acc, reps, model = small
+    best, _ = brute_force(acc, reps, 0.25)
+    b = _budget()
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    before = st.upper
+    st = improve(model, st, b)
+    assert st.upper <= before + 1e-9
+    st = exact(model, st, b)
+    assert st.upper == pytest.approx(best, rel=1e-6)
+    assert st.lower == pytest.approx(best, rel=1e-5)
+
+
+def test_local_search_keeps_feasibility_and_lowers_cost() -> None:
+    acc, reps = make_instance(60, 4, 11, current=False)
+    model = array_model(acc, reps, {"potential": 0.2, "workload": 0.3})
+    b = _budget()
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    assert st.slot is not None
+    out = local_search(model, st.slot)
+    assert model.is_feasible(out, tol=1e-6)
+    assert model.objective(out) <= st.upper + 1e-9
+
+
+def test_compromise_minimises_the_largest_violation_on_an_impossible_band() -> None:
+    acc, reps = make_instance(8, 2, 7, current=False)
+    acc.loc[0, "potential"] = 2 * acc["potential"].sum()  # one account is 2/3 of the total
+    model = array_model(acc, reps, {"potential": 0.05})
+    b = _budget()
+    st = bound(model, SolveState(model=model), b)
+    st = compromise(model, primal(model, st, b), b)
+    assert st.slot is None and st.compromise is not None
+    # the least largest violation over all 2^8 assignments
+    n, K = model.n, model.K
+    best = min(
+        max_violation(model, np.array([(c >> i) & 1 for i in range(n)])) for c in range(K**n)
+    )
+    assert best > 0.25  # far outside the band, whatever the assignment
+    assert st.compromise.violation == pytest.approx(best, abs=1e-9)
+    assert st.compromise.lower <= st.compromise.violation + 1e-9
+    named = row_violations(model, st.compromise.slot)
+    assert all(v.row == "balance" and v.attribute == "potential" for v in named)
+    assert widened(model, st.compromise.violation + 1e-9).is_feasible(st.compromise.slot, 1e-6)
+
+
+def test_engine_is_repeatable_and_reports_its_phases() -> None:
+    acc, reps = make_instance(80, 5, 2, current=False)
+    model = array_model(acc, reps, {"potential": 0.05, "workload": 0.1})
+    a = solve_model(model, SolverOptions(time_limit=120, mip_rel_gap=1e-3))
+    b = solve_model(replace(model), SolverOptions(time_limit=120, mip_rel_gap=1e-3))
+    assert a.slot is not None and b.slot is not None
+    assert np.array_equal(a.slot, b.slot)
+    assert a.state is not None and [p.name for p in a.state.log][:2] == ["bound", "primal"]
+    assert not a.info.time_capped
+
+
+def test_work_budget_scales() -> None:
+    w = WorkBudget().scaled(2.0)
+    assert w.exact_nodes == 2 * WorkBudget().exact_nodes
+    assert WorkBudget().scaled(1e-9).compromise_steps == 1
