@@ -355,3 +355,29 @@ def test_cli_plan_with_duckdb_url_and_write_back(
     back = read_results("duckdb:///plan.duckdb", schema="spmopt")
     assert back["runs"]["scenario"].tolist() == ["cli"]
     assert len(back["assignment"]) == len(data.accounts)
+
+
+def test_source_file_and_mapping_errors(tmp_path: Path) -> None:
+    from spmopt.data.sources import parse_column_map, read_source_file
+
+    (tmp_path / "a.yaml").write_text("tables: {accounts: crm}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'url' is required"):
+        read_source_file(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("url: duckdb:///x.duckdb\nschemas: [a]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['schemas'\]"):
+        read_source_file(tmp_path / "b.yaml")
+    spec = read_source_file(
+        _write(tmp_path / "c.yaml", "url: duckdb:///sub/x.duckdb\nplan: plan.yaml\n")
+    )
+    assert spec.url == f"duckdb:///{(tmp_path / 'sub' / 'x.duckdb').resolve()}"
+    assert spec.plan == tmp_path / "plan.yaml"
+    with pytest.raises(ConfigError, match="one planning table comes from one source table"):
+        parse_column_map(["accounts.a <- crm.accounts.x", "accounts.b <- erp.accounts.y"])
+    m = parse_column_map(["accounts.potential <- crm.accounts.annual_potential_usd"])
+    assert m.source_table("accounts") == "crm.accounts" and m.source_table("reps") == "reps"
+    assert m.renames("accounts") == {"annual_potential_usd": "potential"}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
