@@ -108,6 +108,25 @@ class Remedies:
     seconds: float = 0.0
 
     @property
+    def status(self) -> str:
+        """``found`` when some change meets every goal, else ``none``."""
+        return "found" if self.found else "none"
+
+    @property
+    def ok(self) -> bool:
+        return self.found
+
+    def summary_row(self) -> dict[str, Any]:
+        """One row: what was tried, whether it worked, and the best change."""
+        best = self.table.loc[(self.table["rank"] > 0) & self.table["goals_met"]]
+        return {
+            "status": self.status,
+            "n_tried": len(self.table) - 1,
+            "best": best["change"].iloc[0] if len(best) else "",
+            "seconds": round(self.seconds, 1),
+        }
+
+    @property
     def found(self) -> bool:
         """Some candidate meets every goal."""
         return bool(self.table["goals_met"].iloc[1:].any()) if len(self.table) > 1 else False

@@ -221,3 +221,36 @@ def test_targets_yaml_health_is_validated(tmp_path: object) -> None:
     hb = HealthBands.from_targets(t2)
     assert (hb["ccos"].lo, hb["ccos"].hi) == (0.05, 0.07) and hb["margin_after_comp"].lo == 0.4
     assert math.isinf(hb["margin_after_comp"].hi)
+
+
+def test_target_gap_by_hand() -> None:
+    from scipy.stats import norm
+
+    from spmopt.health import target_gap
+    from spmopt.health.gap import share_at_quota_if_scaled
+
+    # ten reps, each log-normal with median 100% and P10/P90 at exp(-/+0.2): half at quota
+    e = math.exp(0.2)
+    reps = per_rep([1.0] * 10, p10=[1 / e] * 10, p90=[e] * 10)
+    assert share_at_quota_if_scaled(reps, 1.0)[0] == pytest.approx(0.5)
+    draws = pd.DataFrame({"draw": range(4), "revenue": [0.9e6, 1.0e6, 1.1e6, 1.2e6]})
+    qa = _quota_annual([120_000.0] * 5 + [100_000.0] * 5, [100_000.0] * 10, [100_000.0] * 10)
+    v = view(
+        {"company_target": 1_000_000.0, "quota_total": 1_100_000.0, "share_at_quota": 0.5},
+        tables={"comp_per_rep": reps, "comp_draws": draws, "quota_annual": qa},
+    )
+    gap = target_gap(v, aim=0.65)
+    # 65% at quota: quotas scaled by k with P(A >= k) = 0.65, log k = sigma * z(0.35)
+    sigma = 0.2 / norm.ppf(0.9)
+    k = math.exp(sigma * norm.ppf(0.35))
+    assert gap.consistent_quota_total == pytest.approx(1_100_000 * k, rel=1e-6)
+    assert gap.consistent_target == pytest.approx(1_100_000 * k / 1.1, rel=1e-6)
+    assert gap.consistent_over_assignment == pytest.approx(1.1 * k - 1, rel=1e-6)
+    assert gap.forecast == pytest.approx(1.05e6) and gap.gap == pytest.approx(-50_000)
+    assert gap.p_make_target == pytest.approx(0.75)  # 3 of 4 draws reach 1.0M
+    # the East reps carry the whole quota gap: 5 x 20,000 above their forecast
+    east = gap.by_region.set_index("region").loc["East"]
+    assert east["gap"] == pytest.approx(100_000) and east["share_of_gap"] == pytest.approx(1.0)
+    assert "75% of simulated years" in gap.sentence()
+    with pytest.raises(spm.ConfigError, match="aim"):
+        target_gap(v, aim=1.5)

@@ -126,3 +126,21 @@ def test_plan_strict_exits_2_on_an_unhealthy_plan(
     assert "plan health: FAIL" in out and "FAIL share_at_quota" in out
     assert main([*args, "--strict"]) == 2
     assert "fails its health checks" in capsys.readouterr().err
+
+
+def test_health_of_a_batch_run_folder(
+    base: ScenarioResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spmopt.health import BatchHealth
+    from spmopt.scenario import run_batch
+
+    stretch = spm.Scenario.from_yaml(ROOT / "scenarios" / "aggressive.yaml")
+    batch = run_batch([stretch, base.scenario], out=tmp_path / "run", n_workers=0,
+                      reuse=[base], progress=False)  # fmt: skip
+    bh = check(batch)
+    assert isinstance(bh, BatchHealth)
+    assert list(bh.ranking["scenario"]) == ["base", "aggressive"]
+    assert main(["health", str(tmp_path / "run")]) == 2
+    out = capsys.readouterr().out
+    assert out.index(" base ") < out.index(" aggressive ")
+    assert "aggressive: plan health: FAIL" in out
