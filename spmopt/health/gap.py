@@ -88,7 +88,8 @@ class TargetGap:
     over_assignment : float
         ``quota_total / target - 1``.
     forecast : float
-        Expected plan-year revenue (mean of the simulated years) [currency/yr].
+        Expected plan-year revenue (mean of the years simulated from the forecast's sample
+        paths) [currency/yr].
     forecast_p10, forecast_p50, forecast_p90 : float
         Percentiles of simulated plan-year revenue [currency/yr].
     p_make_target : float
@@ -150,8 +151,8 @@ class TargetGap:
         rel = abs(self.gap) / self.forecast
         return (
             f"The target of {self.target:,.0f} is {abs(self.gap):,.0f} ({rel:.1%}) {side} the "
-            f"forecast of {self.forecast:,.0f} (P10 {self.forecast_p10:,.0f}, P90 "
-            f"{self.forecast_p90:,.0f}); the company makes it in {self.p_make_target:.0%} of "
+            f"expected revenue of {self.forecast:,.0f} simulated from the forecast (P10 "
+            f"{self.forecast_p10:,.0f}, P90 {self.forecast_p90:,.0f}); the company makes it in {self.p_make_target:.0%} of "
             f"simulated years. {self.aim:.0%} of reps at quota needs quotas of "
             f"{self.consistent_quota_total:,.0f}: a target of {self.consistent_target:,.0f} at "
             f"{self.over_assignment:.0%} over-assignment, or "
@@ -160,12 +161,10 @@ class TargetGap:
 
     def figure(self) -> Any:
         """Matplotlib figure: simulated revenue against target and quotas; gap by region."""
-        import matplotlib
+        from matplotlib.figure import Figure  # no pyplot state: safe in workers and reports
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [3, 2]})
+        fig = Figure(figsize=(11, 3.6))
+        a1, a2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
         if len(self.draws):
             a1.hist(self.draws / 1e6, bins=50, color="#90cdf4", edgecolor="white")
         for x, lab, col, ls in (
