@@ -149,15 +149,20 @@ class TargetGap:
                 f"({r['share_of_gap']:.0%})."
             )
         rel = abs(self.gap) / self.forecast
-        return (
+        p = self.p_make_target
+        first = (
             f"The target of {self.target:,.0f} is {abs(self.gap):,.0f} ({rel:.1%}) {side} the "
             f"expected revenue of {self.forecast:,.0f} simulated from the forecast (P10 "
-            f"{self.forecast_p10:,.0f}, P90 {self.forecast_p90:,.0f}); the company makes it in {self.p_make_target:.0%} of "
-            f"simulated years. {self.aim:.0%} of reps at quota needs quotas of "
-            f"{self.consistent_quota_total:,.0f}: a target of {self.consistent_target:,.0f} at "
-            f"{self.over_assignment:.0%} over-assignment, or "
-            f"{self.consistent_over_assignment:+.1%} over-assignment on this target.{top}"
+            f"{self.forecast_p10:,.0f}, P90 {self.forecast_p90:,.0f}); the company makes it in "
+            f"{p:.0%} of simulated years."
         )
+        second = (
+            f" {self.aim:.0%} of reps at quota needs quotas of {self.consistent_quota_total:,.0f}:"
+            f" a target of {self.consistent_target:,.0f} at {self.over_assignment:.0%} "
+            f"over-assignment, or {self.consistent_over_assignment:+.1%} over-assignment on this "
+            "target."
+        )
+        return first + second + top
 
     def figure(self) -> Any:
         """Matplotlib figure: simulated revenue against target and quotas; gap by region."""
