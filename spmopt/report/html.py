@@ -677,10 +677,14 @@ def write_html(
     Parameters
     ----------
     result : ScenarioResult, BatchResult, StoredResult or path of a run folder
-        One scenario gives its report: territory map before/after, balance bars, forecast fan
-        charts by region, quota table, attainment and comp-cost distributions against the CCOS
-        band and margin floor, settings. A batch (or a run folder) adds a comparison table and
-        the cost-versus-share-at-quota trade-off, and details one scenario.
+        One scenario gives its report: first its plan health (every check of
+        :func:`spmopt.health.check` with its status in colour and in words, the reason and the
+        lever, then the target gap with its chart), then the territory map before/after,
+        balance bars, forecast fan charts by region, quota table, attainment and comp-cost
+        distributions against the CCOS band and margin floor, settings. A batch (or a run
+        folder) adds a comparison table and
+        the cost-versus-share-at-quota trade-off, ranks the scenarios by plan health, and
+        details one scenario.
     path : path
         The HTML file to write (atomically).
     data : PlanningData, optional
