@@ -226,21 +226,31 @@ def _query_frame(conn: Any, sql: str, name: str) -> pd.DataFrame:
     return pd.read_sql_query(sa.text(sql), conn)
 
 
+def _read_sql(
+    conn: Any, sql: str, table: str, what: str, fix: str, *, typed: bool = True
+) -> pd.DataFrame:
+    """:func:`_query_frame` with a database failure turned into a :class:`DataError`;
+    ``typed`` reads the planning table ``table``'s id and date columns as text and dates."""
+    import sqlalchemy as sa
+
+    try:
+        return _query_frame(conn, sql, table if typed else "")
+    except sa.exc.DBAPIError as exc:
+        raise DataError(f"{what} failed: {_first_line(exc)}", table=table, fix=fix) from None
+
+
 def _read_one(
     conn: Any, name: str, mapping: ColumnMap, query: str | None, url: str
 ) -> pd.DataFrame:
-    import sqlalchemy as sa
-
     renames = mapping.renames(name)
     if query is not None:
-        try:
-            frame = _query_frame(conn, query, name)
-        except sa.exc.DBAPIError as exc:
-            raise DataError(
-                f"the query for {name} failed: {_first_line(exc)}",
-                table=name,
-                fix=f"check the SQL of queries.{name} against the database {redact(url)}",
-            ) from None
+        frame = _read_sql(
+            conn,
+            query,
+            name,
+            f"the query for {name}",
+            f"check the SQL of queries.{name} against the database {redact(url)}",
+        )
         return frame.rename(columns=renames)
     src = mapping.source_table(name)
     cols = _table_columns(conn, src)
@@ -263,14 +273,14 @@ def _read_one(
                 fix=f"correct the mapping '{name}.{dst} <- {src}.{s}'",
             )
     sql = f"SELECT * FROM {_quote(conn, src)}"
-    try:
-        frame = _query_frame(conn, sql, name if not renames else "")
-    except sa.exc.DBAPIError as exc:
-        raise DataError(
-            f"reading table '{src}' failed: {_first_line(exc)}",
-            table=name,
-            fix="check the connection and that this user may read the table",
-        ) from None
+    frame = _read_sql(
+        conn,
+        sql,
+        name,
+        f"reading table '{src}'",
+        "check the connection and that this user may read the table",
+        typed=not renames,
+    )
     frame = frame.rename(columns=renames)
     if renames:  # the typed fast path was skipped: ids back to text here
         dtypes, _ = _dtypes_for(name)
@@ -729,8 +739,6 @@ def read_results(
     url: str, *, schema: str = "spmopt", run_id: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """The result tables of ``schema`` (all runs, or one ``run_id``), by table name."""
-    import sqlalchemy as sa
-
     out: dict[str, pd.DataFrame] = {}
     with _connection(url, _RUNS) as conn:
         for t in _schema_tables(conn, schema):
@@ -738,12 +746,8 @@ def read_results(
             if run_id is not None:
                 safe = run_id.replace("'", "''")
                 sql += f" WHERE run_id = '{safe}'"
-            try:
-                out[t] = _query_frame(conn, sql, "")
-            except sa.exc.DBAPIError as exc:
-                raise DataError(
-                    f"reading result table '{schema}.{t}' failed: {_first_line(exc)}",
-                    table=t,
-                    fix="check the connection",
-                ) from None
+            out[t] = _read_sql(
+                conn, sql, t, f"reading result table '{schema}.{t}'", "check the connection",
+                typed=False,
+            )  # fmt: skip
     return out
