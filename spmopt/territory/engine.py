@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 
 from spmopt.solver import SolveInfo, SolverOptions, relative_gap
+from spmopt.territory.build import AlignmentSettings, ModelGroup
 from spmopt.territory.lagrangian import Dual
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases import (
@@ -39,7 +40,7 @@ from spmopt.territory.phases import (
     primal,
 )
 
-__all__ = ["EngineResult", "best_compromise", "finish", "solve_model"]
+__all__ = ["EngineResult", "best_compromise", "finish", "solve_group", "solve_model"]
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,72 @@ def best_compromise(
     state = bound(model, SolveState(model=model), budget)
     state = compromise(state.model, state, budget)
     return finish(state, options, clock, "best compromise")
+
+
+def solve_group(
+    group: ModelGroup,
+    settings: AlignmentSettings,
+    options: SolverOptions,
+    work: WorkBudget,
+    tolerance: dict[str, float],
+) -> tuple[EngineResult, str | None]:
+    """Solve one group of a :class:`~spmopt.territory.build.BuiltAlignment`.
+
+    Pre-solve problems go straight to the best compromise; ``method="mip"`` runs the plain
+    pyomo MIP; contiguity runs cut generation (:mod:`spmopt.territory.contiguity`), falling back
+    to the best assignment without contiguity, said as such. Returns the result and, when the
+    rows cannot all be met, the diagnosis in words.
+    """
+    from spmopt.territory.diagnose import describe
+
+    model, kind, label = group.model, group.kind, group.label
+
+    def words(res: EngineResult) -> str:
+        return (
+            describe(res.model, res.compromise, tolerance, kind, label)
+            if (res.compromise is not None)
+            else ""
+        )
+
+    if group.problems:
+        res = best_compromise(model, options, work=work)
+        return res, "\n".join([*group.problems, words(res)]).strip()
+    if settings.contiguity:
+        from spmopt.territory.contiguity import solve_contiguous
+
+        assert group.neighbours is not None
+        res = solve_contiguous(model, group.neighbours, options)
+        if res.slot is not None:
+            return res, None
+        # always an answer: the best assignment without contiguity, said as such
+        alt = solve_model(model, options, work=work)
+        why = (
+            "without contiguity too: " + words(alt)
+            if alt.compromise is not None
+            else "without contiguity the bands can be met; the assignment returned meets them "
+            "but leaves some territories in pieces"
+        )
+        info = SolveInfo(
+            "infeasible",
+            alt.info.objective,
+            None,
+            None,
+            res.info.seconds + alt.info.seconds,
+            res.info.message,
+            time_capped=res.info.time_capped or alt.info.time_capped,
+        )
+        diag = f"contiguous territories within the bands were not found ({res.info.message}); "
+        return EngineResult(alt.slot, info, alt.model, alt.dual, alt.compromise), diag + why
+    if settings.method == "mip":
+        from spmopt.territory.mip import solve_pyomo_mip
+
+        res = solve_pyomo_mip(model, options)
+        if res.slot is None:
+            res = best_compromise(model, options, work=work)
+    else:
+        res = solve_model(
+            model, options, exact_phase=False if settings.method == "heuristic" else None, work=work
+        )
+    if res.info.status == "infeasible":
+        return res, words(res) or res.info.message
+    return res, None

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.sparse.csgraph import connected_components
 
-import spmopt.territory.aligner as aligner_mod
+import spmopt.territory.build as aligner_mod
 from spmopt.cli import main
 from spmopt.territory import TerritoryAligner
 from tests.territory.helpers import make_instance

@@ -112,3 +112,26 @@ def test_work_budget_scales() -> None:
     w = WorkBudget().scaled(2.0)
     assert w.exact_nodes == 2 * WorkBudget().exact_nodes
     assert WorkBudget().scaled(1e-9).compromise_steps == 1
+
+
+def test_build_model_is_inspectable_without_solving() -> None:
+    from spmopt.territory import TerritoryAligner, build_model
+
+    acc, reps = make_instance(30, 4, 3)
+    reps["region"] = ["N", "N", "S", "S"]
+    al = TerritoryAligner({"potential": 0.1, "workload": 0.2}, within="region")
+    built = build_model(acc, reps, al.settings())
+    assert [g.name for g in built.groups] == ["N", "S"]
+    # every account in exactly one group, each group balanced on its own totals
+    got = np.sort(np.concatenate([g.accounts for g in built.groups]))
+    assert np.array_equal(got, np.arange(len(acc)))
+    rows = built.rows()
+    assert len(rows) == 4 * 2  # territories x attributes
+    for g in built.groups:
+        tot = acc["potential"].to_numpy()[g.accounts].sum()
+        m = g.model
+        assert m.target[:, 0].sum() == pytest.approx(tot)
+        assert np.allclose(m.hi[:, 0], 1.1 * m.target[:, 0])
+        assert m.dense and not g.problems
+    with pytest.raises(Exception, match="groups"):
+        _ = built.model
