@@ -40,11 +40,18 @@ def _cmd_align(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         mip_rel_gap=args.gap,
         seed=args.seed,
+        effort=args.effort,
     )
     res = aligner.solve(data.accounts, data.reps)
     out = Path(args.out)
-    atomic_write_frame(res.assignment, out / "assignment.csv")
-    atomic_write_frame(res.summary, out / "summary.csv")
+    if res.feasible:
+        atomic_write_frame(res.assignment, out / "assignment.csv")
+        atomic_write_frame(res.summary, out / "summary.csv")
+    else:
+        # the best compromise, under names that say what it is
+        atomic_write_frame(res.assignment, out / "compromise_assignment.csv")
+        atomic_write_frame(res.summary, out / "compromise_summary.csv")
+        atomic_write_frame(res.violations, out / "violations.csv")
     metrics = pd.Series(res.metrics, dtype=object)
     atomic_write_frame(metrics.rename_axis("metric").reset_index(name="value"), out / "metrics.csv")
     if res.diagnosis:
@@ -72,6 +79,11 @@ def _cmd_align(args: argparse.Namespace) -> int:
     if res.diagnosis:
         print("\ndiagnosis:\n" + res.diagnosis)
     written = "assignment.csv, summary.csv, metrics.csv"
+    if not res.feasible:
+        written = (
+            "compromise_assignment.csv, compromise_summary.csv, violations.csv, metrics.csv, "
+            "diagnosis.txt (the best compromise: the bands cannot all be met)"
+        )
     ok = res.feasible
     if args.districts and res.feasible:
         from spmopt.territory import build_districts
@@ -117,9 +129,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--max-disruption", type=float, default=None, help="share of potential")
     p.add_argument("--within", default=None, help="reps column to align within (region, ...)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="wall-clock safety cap in seconds (default 60); the work budget decides first",
+    )
+    p.add_argument(
+        "--effort",
+        type=float,
+        default=1.0,
+        help="multiply the solver's work budget (default 1; 2 searches twice as long)",
+    )
     p.add_argument("--gap", type=float, default=0.01, help="relative gap to stop at")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the neighbourhood order")
     p.add_argument(
         "--districts",
         type=int,
