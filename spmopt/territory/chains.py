@@ -107,6 +107,249 @@ def _pair(
     return [(int(i_in[x]), int(s_in[x])), (int(j_out[y]), int(s_out[y]))]
 
 
+class _ChainSearch:
+    """The searches of one chain repair over the state ``st`` (updated in place): one-way
+    chains (:meth:`search`), direct exchanges (:meth:`direct_swap`) and chains of exchanges
+    (:meth:`exchange_search`). ``late`` counts the work and says when the budget is spent."""
+
+    def __init__(
+        self,
+        model: AlignmentModel,
+        st: _State,
+        cost: np.ndarray,
+        max_depth: int,
+        late: Any,
+    ) -> None:
+        self.model = model
+        self.st = st
+        self.cost = cost
+        self.max_depth = max_depth
+        self.late = late
+        self.K, self.P = model.K, int(model.cand.shape[1])
+        self.cand = model.cand
+        self.valid = model.valid()
+        self.W, self.load = model.W, model.load
+        self.viol = model.territory_violation
+        self.cap = model.row_scales[1]  # capacity, inf where none
+        self.wscale = np.maximum(np.abs(model.target).mean(axis=0), 1e-12)
+        # for pulling: every (item, slot) pair that lists territory k, grouped by k
+        flat = np.where(self.valid, self.cand, -1).ravel()
+        pairs = np.nonzero(flat >= 0)[0]
+        self.pairs = pairs[np.argsort(flat[pairs], kind="stable")]
+        self.starts = np.searchsorted(flat[self.pairs], np.arange(self.K + 1))
+
+    def incoming(self, a: int, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Items that list territory ``a`` as a candidate and sit in another territory not in
+        ``skip``: their indices, the slot that would move them to ``a``, and where they sit."""
+        pr = self.pairs[self.starts[a] : self.starts[a + 1]]
+        items, sl = pr // self.P, pr % self.P
+        held = self.st.terr[items]
+        keep = (held != a) & ~skip[held]
+        return items[keep], sl[keep], held[keep]
+
+    def search(self, k: int, push: bool, light: bool) -> tuple[float, list[tuple[int, int]]] | None:
+        v0 = float(self.viol(self.st.L[k], k, self.st.wl[k]))
+        lab = _Labels(self.K, self.model.m, k, self.max_depth)  # flow: the item entering / leaving
+        dist, settled, flow_w, flow_l, depth = lab.arrays()
+        pred: dict[int, tuple[int, int, int]] = {}  # territory -> (previous, item, new slot)
+        best_d = np.inf
+        end_pred: tuple[int, int, int] | None = None
+        while (a_ := lab.pop(best_d)) is not None and not self.late():
+            a = a_
+            if push:  # a sends one of its items on to a neighbour
+                items = np.nonzero(self.st.terr == a)[0]
+                va = self.viol(
+                    self.st.L[a] + flow_w[a] - self.W[items],
+                    a,
+                    self.st.wl[a] + flow_l[a] - self.load[items],
+                )
+            else:  # a takes an item from the territory that holds it
+                items, sl, _ = self.incoming(a, settled)  # nothing from the path itself
+                va = self.viol(
+                    self.st.L[a] - flow_w[a] + self.W[items],
+                    a,
+                    self.st.wl[a] - flow_l[a] + self.load[items],
+                )
+            ok = va <= _EPS
+            if a == k and not ok.any() and va.size:  # no full fix: the biggest reductions
+                ok = (va <= va.min() + 0.25 * (v0 - va.min())) & (va < v0 - _EPS)
+            if not ok.any():
+                continue
+            items = items[ok]
+            if push:
+                dc = self.cost[items] - self.cost[items, self.st.slot[items]][:, None]
+                bb = self.cand[items]
+                ii, ss = np.nonzero(np.isfinite(dc) & (bb != a) & (bb >= 0))
+                it, ss, b_of = items[ii], ss, bb[ii, ss]
+                step = dc[ii, ss]
+                vb = self.viol(self.st.L[b_of] + self.W[it], b_of, self.st.wl[b_of] + self.load[it])
+            else:
+                ss = sl[ok]
+                it, b_of = items, self.st.terr[items]
+                step = self.cost[it, ss] - self.cost[it, self.st.slot[it]]
+                vb = self.viol(self.st.L[b_of] - self.W[it], b_of, self.st.wl[b_of] - self.load[it])
+            if it.size == 0:
+                continue
+            d = dist[a] + ((np.abs(self.W[it]) / self.wscale).sum(axis=1) if light else step)
+            sink = (vb <= _EPS) & ~settled[b_of]  # the path's own territories are settled
+            if sink.any():  # the cheapest chain ending here
+                j = int(np.flatnonzero(sink)[np.argmin(d[sink])])
+                if d[j] < best_d:
+                    best_d = float(d[j])
+                    end_pred = (a, int(it[j]), int(ss[j]))
+            for j in _first_per_group(b_of, d).tolist():
+                b = int(b_of[j])
+                if settled[b] or d[j] >= dist[b] or sink[j]:
+                    continue
+                dist[b] = d[j]
+                pred[b] = (a, int(it[j]), int(ss[j]))
+                flow_w[b] = self.W[it[j]]
+                flow_l[b] = self.load[it[j]]
+                depth[b] = depth[a] + 1
+        if end_pred is None:
+            return None
+        chain = [(end_pred[1], end_pred[2])]
+        b = end_pred[0]
+        while b != k:
+            a, i, s = pred[b]
+            chain.append((i, s))
+            b = a
+        return best_d, chain[::-1]
+
+    def direct_swap(self, k: int, top: int = 512) -> list[tuple[int, int]] | None:
+        """Cheapest exchange of one item each way between ``k`` and one neighbour (among each
+        side's ``top`` cheapest movable items) that keeps the neighbour inside every row and
+        fixes ``k``, or else most reduces its violation."""
+        mine = np.nonzero(self.st.terr == k)[0]
+        theirs, t_sl, held = self.incoming(k, np.zeros(self.K, dtype=bool))
+        room_k = (
+            self.model.lo[k] - self.st.L[k],
+            self.model.hi[k] - self.st.L[k],
+        )  # allowed change at k
+        v_k = float(self.viol(self.st.L[k], k, self.st.wl[k]))
+        best: tuple[tuple[int, float], list[tuple[int, int]]] | None = None
+        for b in np.unique(held).tolist():
+            if self.late():
+                break
+            if self.viol(self.st.L[b], b, self.st.wl[b]) > _EPS:
+                continue
+            sel = held == b
+            i_in, s_in = theirs[sel], t_sl[sel]
+            jj, s_out = np.nonzero((self.cand[mine] == b) & self.valid[mine])
+            j_out = mine[jj]
+            if j_out.size == 0:
+                continue
+            c_in = self.cost[i_in, s_in] - self.cost[i_in, self.st.slot[i_in]]
+            c_out = self.cost[j_out, s_out] - self.cost[j_out, self.st.slot[j_out]]
+            oi, oj = np.argsort(c_in)[:top], np.argsort(c_out)[:top]
+            dl = self.load[i_in[oi]][:, None] - self.load[j_out[oj]][None, :]
+            ok_b = self.st.wl[b] - dl <= self.cap[b]
+            full = self.st.wl[k] + dl <= self.cap[k]
+            for a_ in range(self.model.m):  # attribute by attribute: (|in|, |out|) tables only
+                d_a = self.W[i_in[oi], a_][:, None] - self.W[j_out[oj], a_][None, :]  # change at k
+                ok_b &= (d_a <= self.st.L[b, a_] - self.model.lo[b, a_]) & (
+                    d_a >= self.st.L[b, a_] - self.model.hi[b, a_]
+                )
+                full &= (d_a >= room_k[0][a_]) & (d_a <= room_k[1][a_])
+            if not ok_b.any():
+                continue
+            full &= ok_b
+            if full.any():  # k fixed: the cheapest such exchange
+                key = np.where(full, c_in[oi][:, None] + c_out[oj][None, :], np.inf)
+                rank0 = 0
+            else:  # else the one that most reduces k's violation
+                xs, ys = np.nonzero(ok_b)
+                dW = self.W[i_in[oi][xs]] - self.W[j_out[oj][ys]]
+                vk = self.viol(self.st.L[k] + dW, k, self.st.wl[k] + dl[xs, ys])
+                key = np.full(ok_b.shape, np.inf)
+                key[xs, ys] = np.where(vk < v_k - _EPS, vk, np.inf)
+                rank0 = 1
+            x, y = np.unravel_index(int(np.argmin(key)), key.shape)
+            if not np.isfinite(key[x, y]):
+                continue
+            rank = (rank0, float(key[x, y]))
+            if best is None or rank < best[0]:
+                best = (rank, _pair(i_in[oi], s_in[oi], j_out[oj], s_out[oj], x, y))
+        return None if best is None else best[1]
+
+    def exchange_search(self, k: int, top: int = 48) -> list[tuple[int, int]] | None:
+        """Cheapest chain of *exchanges* fixing ``k``: ``k`` swaps one item each way with a
+        neighbour ``b1``, which passes its change on by swapping with ``b2``, and so on until a
+        territory absorbs it. This fixes two self.rows pulling opposite ways (potential below its
+        band while the account count or the workload sits at its limit), which no one-way
+        chain can. Each step looks at the ``top`` cheapest items each way."""
+        v0 = float(self.viol(self.st.L[k], k, self.st.wl[k]))
+        lab = _Labels(
+            self.K, self.model.m, k, self.max_depth
+        )  # flow: the net change an exchange brings
+        dist, settled, flow_w, flow_l, depth = lab.arrays()
+        pred: dict[int, tuple[int, list[tuple[int, int]]]] = {}
+        best_d = np.inf
+        best_end: tuple[int, list[tuple[int, int]]] | None = None
+        while (a_ := lab.pop(best_d)) is not None and not self.late():
+            a = a_
+            La, wla = self.st.L[a] + flow_w[a], self.st.wl[a] + flow_l[a]
+            mine = np.nonzero(self.st.terr == a)[0]
+            if a in pred:  # the item a already gave its predecessor stays there
+                mine = mine[mine != pred[a][1][0][0]]
+            # in: items of neighbours b that list a; out: items of a that list b
+            i_in, s_in, b_in = self.incoming(a, settled)
+            jj, s_out = np.nonzero(self.valid[mine] & (self.cand[mine] != a))
+            j_out, b_out = mine[jj], self.cand[mine[jj], s_out]
+            keep_out = ~settled[b_out]
+            j_out, s_out, b_out = j_out[keep_out], s_out[keep_out], b_out[keep_out]
+            B = np.intersect1d(b_in, b_out)
+            if B.size == 0:
+                continue
+            c_in = self.cost[i_in, s_in] - self.cost[i_in, self.st.slot[i_in]]
+            c_out = self.cost[j_out, s_out] - self.cost[j_out, self.st.slot[j_out]]
+            # the ``top`` cheapest each way per neighbour, padded into (|B|, top) tables
+            ix_in, CI = _top_per_group(b_in, c_in, B, top)
+            ix_out, CJ = _top_per_group(b_out, c_out, B, top)
+            Ii, Is = i_in[ix_in.clip(min=0)], s_in[ix_in.clip(min=0)]
+            Jj, Js = j_out[ix_out.clip(min=0)], s_out[ix_out.clip(min=0)]
+            dW = (
+                self.W[Ii][:, :, None, :] - self.W[Jj][:, None, :, :]
+            )  # change at a, (|B|, top, top, m)
+            dl = self.load[Ii][:, :, None] - self.load[Jj][:, None, :]
+            real = (ix_in >= 0)[:, :, None] & (ix_out >= 0)[:, None, :]
+            va = self.viol(La + dW, a, wla + dl)
+            ok = real & (va <= _EPS)
+            if a == k and not ok.any():
+                vmin = float(np.where(real, va, np.inf).min())
+                ok = real & (va <= vmin + 0.25 * (v0 - vmin)) & (va < v0 - _EPS)
+            if not ok.any():
+                continue
+            d = dist[a] + CI[:, :, None] + CJ[:, None, :]
+            Bb = B[:, None, None]
+            vb = self.viol(self.st.L[Bb] - dW, Bb, self.st.wl[Bb] - dl)
+            sink = ok & (vb <= _EPS)
+            if sink.any():
+                e = np.unravel_index(int(np.argmin(np.where(sink, d, np.inf))), d.shape)
+                if d[e] < best_d:
+                    best_d = float(d[e])
+                    best_end = (a, _pair(Ii[e[0]], Is[e[0]], Jj[e[0]], Js[e[0]], e[1], e[2]))
+            dd = np.where(ok & ~sink, d, np.inf).reshape(B.size, -1)
+            flat = dd.argmin(axis=1)
+            for g in np.nonzero(dd[np.arange(B.size), flat] < dist[B])[0].tolist():
+                b = int(B[g])
+                x, y = divmod(int(flat[g]), ix_out.shape[1])
+                dist[b] = d[g, x, y]
+                flow_w[b] = -dW[g, x, y]
+                flow_l[b] = -dl[g, x, y]
+                depth[b] = depth[a] + 1
+                pred[b] = (a, _pair(Ii[g], Is[g], Jj[g], Js[g], x, y))
+        if best_end is None:
+            return None
+        chain = list(best_end[1])
+        a = best_end[0]
+        while a != k:
+            prev, mv = pred[a]
+            chain = mv + chain
+            a = prev
+        return chain
+
+
 def chain_repair(
     model: AlignmentModel,
     slot: np.ndarray,
@@ -152,226 +395,21 @@ def chain_repair(
             work["time_capped"] = True
         return work["steps"] > max_steps or bool(work["time_capped"])
 
-    n, K, P = model.n, model.K, model.cand.shape[1]
+    n, K = model.n, model.K
     rows = np.arange(n)
-    cand = model.cand
     valid = model.valid()
     cost = np.where(valid, model.cost + move_price * model.move, np.inf)
-    W, load = model.W, model.load
-    viol = model.territory_violation
-    cap = model.row_scales[1]  # capacity, inf where none
-    terr = cand[rows, slot]
+    terr = model.cand[rows, slot]
     st = _State(
         slot.copy(),
         terr.copy(),
         model.loads(slot),
-        np.bincount(terr, weights=load, minlength=K),
+        np.bincount(terr, weights=model.load, minlength=K),
         float(model.move[rows, slot].sum()),
     )
-    # for pulling: every (item, slot) pair that lists territory k, grouped by k
-    flat = np.where(valid, cand, -1).ravel()
-    pairs = np.nonzero(flat >= 0)[0]
-    pairs = pairs[np.argsort(flat[pairs], kind="stable")]
-    starts = np.searchsorted(flat[pairs], np.arange(K + 1))
-
-    def incoming(a: int, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Items that list territory ``a`` as a candidate and sit in another territory not in
-        ``skip``: their indices, the slot that would move them to ``a``, and where they sit."""
-        pr = pairs[starts[a] : starts[a + 1]]
-        items, sl = pr // P, pr % P
-        held = st.terr[items]
-        keep = (held != a) & ~skip[held]
-        return items[keep], sl[keep], held[keep]
-
-    wscale = np.maximum(np.abs(model.target).mean(axis=0), 1e-12)
-
-    def search(k: int, push: bool, light: bool) -> tuple[float, list[tuple[int, int]]] | None:
-        v0 = float(viol(st.L[k], k, st.wl[k]))
-        lab = _Labels(K, model.m, k, max_depth)  # flow: the item entering / leaving
-        dist, settled, flow_w, flow_l, depth = lab.arrays()
-        pred: dict[int, tuple[int, int, int]] = {}  # territory -> (previous, item, new slot)
-        best_d = np.inf
-        end_pred: tuple[int, int, int] | None = None
-        while (a_ := lab.pop(best_d)) is not None and not late():
-            a = a_
-            if push:  # a sends one of its items on to a neighbour
-                items = np.nonzero(st.terr == a)[0]
-                va = viol(st.L[a] + flow_w[a] - W[items], a, st.wl[a] + flow_l[a] - load[items])
-            else:  # a takes an item from the territory that holds it
-                items, sl, _ = incoming(a, settled)  # nothing from the path itself
-                va = viol(st.L[a] - flow_w[a] + W[items], a, st.wl[a] - flow_l[a] + load[items])
-            ok = va <= _EPS
-            if a == k and not ok.any() and va.size:  # no full fix: the biggest reductions
-                ok = (va <= va.min() + 0.25 * (v0 - va.min())) & (va < v0 - _EPS)
-            if not ok.any():
-                continue
-            items = items[ok]
-            if push:
-                dc = cost[items] - cost[items, st.slot[items]][:, None]
-                bb = cand[items]
-                ii, ss = np.nonzero(np.isfinite(dc) & (bb != a) & (bb >= 0))
-                it, ss, b_of = items[ii], ss, bb[ii, ss]
-                step = dc[ii, ss]
-                vb = viol(st.L[b_of] + W[it], b_of, st.wl[b_of] + load[it])
-            else:
-                ss = sl[ok]
-                it, b_of = items, st.terr[items]
-                step = cost[it, ss] - cost[it, st.slot[it]]
-                vb = viol(st.L[b_of] - W[it], b_of, st.wl[b_of] - load[it])
-            if it.size == 0:
-                continue
-            d = dist[a] + ((np.abs(W[it]) / wscale).sum(axis=1) if light else step)
-            sink = (vb <= _EPS) & ~settled[b_of]  # the path's own territories are settled
-            if sink.any():  # the cheapest chain ending here
-                j = int(np.flatnonzero(sink)[np.argmin(d[sink])])
-                if d[j] < best_d:
-                    best_d = float(d[j])
-                    end_pred = (a, int(it[j]), int(ss[j]))
-            for j in _first_per_group(b_of, d).tolist():
-                b = int(b_of[j])
-                if settled[b] or d[j] >= dist[b] or sink[j]:
-                    continue
-                dist[b] = d[j]
-                pred[b] = (a, int(it[j]), int(ss[j]))
-                flow_w[b] = W[it[j]]
-                flow_l[b] = load[it[j]]
-                depth[b] = depth[a] + 1
-        if end_pred is None:
-            return None
-        chain = [(end_pred[1], end_pred[2])]
-        b = end_pred[0]
-        while b != k:
-            a, i, s = pred[b]
-            chain.append((i, s))
-            b = a
-        return best_d, chain[::-1]
-
-    def direct_swap(k: int, top: int = 512) -> list[tuple[int, int]] | None:
-        """Cheapest exchange of one item each way between ``k`` and one neighbour (among each
-        side's ``top`` cheapest movable items) that keeps the neighbour inside every row and
-        fixes ``k``, or else most reduces its violation."""
-        mine = np.nonzero(st.terr == k)[0]
-        theirs, t_sl, held = incoming(k, np.zeros(K, dtype=bool))
-        room_k = (model.lo[k] - st.L[k], model.hi[k] - st.L[k])  # allowed change at k
-        v_k = float(viol(st.L[k], k, st.wl[k]))
-        best: tuple[tuple[int, float], list[tuple[int, int]]] | None = None
-        for b in np.unique(held).tolist():
-            if late():
-                break
-            if viol(st.L[b], b, st.wl[b]) > _EPS:
-                continue
-            sel = held == b
-            i_in, s_in = theirs[sel], t_sl[sel]
-            jj, s_out = np.nonzero((cand[mine] == b) & valid[mine])
-            j_out = mine[jj]
-            if j_out.size == 0:
-                continue
-            c_in = cost[i_in, s_in] - cost[i_in, st.slot[i_in]]
-            c_out = cost[j_out, s_out] - cost[j_out, st.slot[j_out]]
-            oi, oj = np.argsort(c_in)[:top], np.argsort(c_out)[:top]
-            dl = load[i_in[oi]][:, None] - load[j_out[oj]][None, :]
-            ok_b = st.wl[b] - dl <= cap[b]
-            full = st.wl[k] + dl <= cap[k]
-            for a_ in range(model.m):  # attribute by attribute: (|in|, |out|) tables only
-                d_a = W[i_in[oi], a_][:, None] - W[j_out[oj], a_][None, :]  # change at k
-                ok_b &= (d_a <= st.L[b, a_] - model.lo[b, a_]) & (
-                    d_a >= st.L[b, a_] - model.hi[b, a_]
-                )
-                full &= (d_a >= room_k[0][a_]) & (d_a <= room_k[1][a_])
-            if not ok_b.any():
-                continue
-            full &= ok_b
-            if full.any():  # k fixed: the cheapest such exchange
-                key = np.where(full, c_in[oi][:, None] + c_out[oj][None, :], np.inf)
-                rank0 = 0
-            else:  # else the one that most reduces k's violation
-                xs, ys = np.nonzero(ok_b)
-                dW = W[i_in[oi][xs]] - W[j_out[oj][ys]]
-                vk = viol(st.L[k] + dW, k, st.wl[k] + dl[xs, ys])
-                key = np.full(ok_b.shape, np.inf)
-                key[xs, ys] = np.where(vk < v_k - _EPS, vk, np.inf)
-                rank0 = 1
-            x, y = np.unravel_index(int(np.argmin(key)), key.shape)
-            if not np.isfinite(key[x, y]):
-                continue
-            rank = (rank0, float(key[x, y]))
-            if best is None or rank < best[0]:
-                best = (rank, _pair(i_in[oi], s_in[oi], j_out[oj], s_out[oj], x, y))
-        return None if best is None else best[1]
-
-    def exchange_search(k: int, top: int = 48) -> list[tuple[int, int]] | None:
-        """Cheapest chain of *exchanges* fixing ``k``: ``k`` swaps one item each way with a
-        neighbour ``b1``, which passes its change on by swapping with ``b2``, and so on until a
-        territory absorbs it. This fixes two rows pulling opposite ways (potential below its
-        band while the account count or the workload sits at its limit), which no one-way
-        chain can. Each step looks at the ``top`` cheapest items each way."""
-        v0 = float(viol(st.L[k], k, st.wl[k]))
-        lab = _Labels(K, model.m, k, max_depth)  # flow: the net change an exchange brings
-        dist, settled, flow_w, flow_l, depth = lab.arrays()
-        pred: dict[int, tuple[int, list[tuple[int, int]]]] = {}
-        best_d = np.inf
-        best_end: tuple[int, list[tuple[int, int]]] | None = None
-        while (a_ := lab.pop(best_d)) is not None and not late():
-            a = a_
-            La, wla = st.L[a] + flow_w[a], st.wl[a] + flow_l[a]
-            mine = np.nonzero(st.terr == a)[0]
-            if a in pred:  # the item a already gave its predecessor stays there
-                mine = mine[mine != pred[a][1][0][0]]
-            # in: items of neighbours b that list a; out: items of a that list b
-            i_in, s_in, b_in = incoming(a, settled)
-            jj, s_out = np.nonzero(valid[mine] & (cand[mine] != a))
-            j_out, b_out = mine[jj], cand[mine[jj], s_out]
-            keep_out = ~settled[b_out]
-            j_out, s_out, b_out = j_out[keep_out], s_out[keep_out], b_out[keep_out]
-            B = np.intersect1d(b_in, b_out)
-            if B.size == 0:
-                continue
-            c_in = cost[i_in, s_in] - cost[i_in, st.slot[i_in]]
-            c_out = cost[j_out, s_out] - cost[j_out, st.slot[j_out]]
-            # the ``top`` cheapest each way per neighbour, padded into (|B|, top) tables
-            ix_in, CI = _top_per_group(b_in, c_in, B, top)
-            ix_out, CJ = _top_per_group(b_out, c_out, B, top)
-            Ii, Is = i_in[ix_in.clip(min=0)], s_in[ix_in.clip(min=0)]
-            Jj, Js = j_out[ix_out.clip(min=0)], s_out[ix_out.clip(min=0)]
-            dW = W[Ii][:, :, None, :] - W[Jj][:, None, :, :]  # change at a, (|B|, top, top, m)
-            dl = load[Ii][:, :, None] - load[Jj][:, None, :]
-            real = (ix_in >= 0)[:, :, None] & (ix_out >= 0)[:, None, :]
-            va = viol(La + dW, a, wla + dl)
-            ok = real & (va <= _EPS)
-            if a == k and not ok.any():
-                vmin = float(np.where(real, va, np.inf).min())
-                ok = real & (va <= vmin + 0.25 * (v0 - vmin)) & (va < v0 - _EPS)
-            if not ok.any():
-                continue
-            d = dist[a] + CI[:, :, None] + CJ[:, None, :]
-            Bb = B[:, None, None]
-            vb = viol(st.L[Bb] - dW, Bb, st.wl[Bb] - dl)
-            sink = ok & (vb <= _EPS)
-            if sink.any():
-                e = np.unravel_index(int(np.argmin(np.where(sink, d, np.inf))), d.shape)
-                if d[e] < best_d:
-                    best_d = float(d[e])
-                    best_end = (a, _pair(Ii[e[0]], Is[e[0]], Jj[e[0]], Js[e[0]], e[1], e[2]))
-            dd = np.where(ok & ~sink, d, np.inf).reshape(B.size, -1)
-            flat = dd.argmin(axis=1)
-            for g in np.nonzero(dd[np.arange(B.size), flat] < dist[B])[0].tolist():
-                b = int(B[g])
-                x, y = divmod(int(flat[g]), ix_out.shape[1])
-                dist[b] = d[g, x, y]
-                flow_w[b] = -dW[g, x, y]
-                flow_l[b] = -dl[g, x, y]
-                depth[b] = depth[a] + 1
-                pred[b] = (a, _pair(Ii[g], Is[g], Jj[g], Js[g], x, y))
-        if best_end is None:
-            return None
-        chain = list(best_end[1])
-        a = best_end[0]
-        while a != k:
-            prev, mv = pred[a]
-            chain = mv + chain
-            a = prev
-        return chain
-
+    cs = _ChainSearch(model, st, cost, max_depth, late)
+    viol, cand, W, load, cap = cs.viol, cs.cand, cs.W, cs.load, cs.cap
+    search, direct_swap, exchange_search = cs.search, cs.direct_swap, cs.exchange_search
     skip = np.zeros(K, dtype=bool)
     all_k = np.arange(K)
     applied = 0  # chains applied since the skipped territories were last retried
