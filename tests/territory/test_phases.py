@@ -135,3 +135,24 @@ def test_build_model_is_inspectable_without_solving() -> None:
         assert m.dense and not g.problems
     with pytest.raises(Exception, match="groups"):
         _ = built.model
+
+
+def test_exact_phase_on_a_pruned_model_proves_the_full_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import spmopt.territory.build as build_mod
+    from spmopt.territory import TerritoryAligner
+
+    acc, reps = make_instance(120, 8, 6, current=False)
+    al = TerritoryAligner({"potential": 0.1}, capacity=False, candidates=3, mip_rel_gap=1e-6)
+    dense = al.build_model(acc, reps).model
+    monkeypatch.setattr(build_mod, "DENSE_MAX", 100)
+    pruned = al.build_model(acc, reps).model
+    assert dense.dense and not pruned.dense and pruned.cand.shape[1] < dense.K
+    opts = SolverOptions(time_limit=120, mip_rel_gap=1e-6)
+    full = solve_model(dense, opts)
+    res = solve_model(pruned, opts, exact_phase=True)
+    assert full.info.status == "optimal" and res.slot is not None
+    # the pruned solve's bound holds for the full model, and it reaches the full optimum
+    assert res.info.bound <= full.info.objective * (1 + 1e-6)
+    assert res.info.objective == pytest.approx(full.info.objective, rel=1e-5)
