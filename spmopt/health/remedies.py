@@ -205,22 +205,24 @@ def candidates(scenario: Any, report: Any, plan: Mapping[str, Any] | None) -> li
             opts.setdefault("attainment_solver", "protect-and-resolve")  # seconds, not minutes
             out.append(Candidate(f"quota aim {a:.0%} of reps at quota", {"quota.options": opts},
                                  0.1))  # fmt: skip
-    # no floor on last year: with a falling forecast it would clash with the forecast cap
-    bounds = {
-        "growth_cap": report.bands["growth_vs_last_year"].hi,
-        "forecast_floor": report.bands["growth_vs_forecast"].lo,
-        "forecast_cap": report.bands["growth_vs_forecast"].hi,
-    }
-    if any(k not in q.options for k in bounds):
-        lo, hi = bounds["forecast_floor"], bounds["forecast_cap"]
-        out.append(
-            Candidate(
-                f"each quota within {lo:+.0%}..{hi:+.0%} of its forecast and at most "
-                f"{bounds['growth_cap']:+.0%} over last year",
-                {"quota.options": {**q.options, **bounds}},
-                0.1,
+    # each quota near its forecast and its last year; and the same without the floor on last
+    # year, which clashes with the forecast cap where a forecast falls far below last year
+    gl, gf = report.bands["growth_vs_last_year"], report.bands["growth_vs_forecast"]
+    near = {"forecast_floor": gf.lo, "forecast_cap": gf.hi, "growth_cap": gl.hi}
+    for bounds in ({**near, "growth_floor": gl.lo}, near):
+        if any(q.options.get(k) != v for k, v in bounds.items()):
+            ly = (
+                f"{bounds['growth_floor']:+.0%}..{gl.hi:+.0%} of last year"
+                if "growth_floor" in bounds
+                else f"at most {gl.hi:+.0%} over last year"
             )
-        )
+            out.append(
+                Candidate(
+                    f"each quota within {gf.lo:+.0%}..{gf.hi:+.0%} of its forecast and {ly}",
+                    {"quota.options": {**q.options, **bounds}},
+                    0.1,
+                )
+            )
     for m in ("blend", "potential", "forecast"):
         if m != q.method:
             out.append(Candidate(f"quota method {m}", {"quota.method": m}, 0.1))
@@ -252,7 +254,7 @@ def remedies(
     *,
     data: Any = None,
     n_draws: int = 2000,
-    pairs: int = 10,
+    pairs: int = 12,
     client: Any = None,
     n_workers: int | None = 0,
     extra: Sequence[Candidate] = (),
@@ -370,11 +372,13 @@ def remedies(
         # bound on quotas may need a lower target first), then the next most helpful ones
         ranked = [x[0] for x in sorted(done.values(), key=lambda x: _goal_score(x[2], goal_names))]
         failed = [c for c in singles if c not in ranked]
+        top = ranked[:4]
+        tries = [(a, b) for b in failed for a in top]  # a bound may need another change first
+        tries += [(a, b) for i, a in enumerate(top) for b in ranked[i + 1 :]]
         combos: list[Candidate] = []
-        for i, a in enumerate(ranked[:3]):
-            for b in [*failed, *ranked[i + 1 :]]:
-                if not (a.keys & b.keys) and len(combos) < pairs:
-                    combos.append(a + b)
+        for a, b in tries:
+            if not (a.keys & b.keys) and len(combos) < pairs:
+                combos.append(a + b)
         done.update(sweep(combos, 1 + len(singles)))
     if not any(_meets(x[2], goal_names, strict) for x in done.values()):
         done.update(sweep(_re_aimed(done, goal_names, s), 1 + len(done)))
@@ -411,12 +415,14 @@ def remedies(
         )  # fmt: skip
     tab = pd.DataFrame(rows)
     head, rest = tab.iloc[:1], tab.iloc[1:]
-    rest = rest.assign(_err=rest["health"] == "error").sort_values(
-        ["goals_met", "_err", "goals_warn", "n_changes", "size", "goal_score"],
-        ascending=[False, True, True, True, True, True],
-        kind="stable",
+    met = rest.loc[rest["goals_met"]].sort_values(
+        ["goals_warn", "n_changes", "size", "goal_score"], kind="stable"
     )
-    rest = rest.drop(columns="_err")
+    unmet = rest.loc[~rest["goals_met"]]
+    unmet = unmet.assign(_err=unmet["health"] == "error").sort_values(
+        ["_err", "goal_score", "n_changes", "size"], kind="stable"
+    )
+    rest = pd.concat([met, unmet.drop(columns="_err")])
     tab = pd.concat([head, rest], ignore_index=True)
     tab.insert(0, "rank", np.arange(len(tab)))
     return Remedies(
