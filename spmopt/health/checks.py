@@ -8,6 +8,7 @@ and returns a :class:`HealthReport`: one row per named check with its number, it
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -1018,4 +1019,7 @@ def _bands(bands: HealthBands | Mapping[str, Any] | None, targets: Any) -> Healt
     base = HealthBands.from_targets(targets)
     if bands is None:
         return base
-    return HealthBands.from_dict(bands, source="bands", base=base.bands)
+    out = HealthBands.from_dict(bands, source="bands", base=base.bands)
+    if "aim_share_at_quota" not in bands:  # keep the aim of targets.yaml
+        out = dataclasses.replace(out, aim_share_at_quota=base.aim_share_at_quota)
+    return out

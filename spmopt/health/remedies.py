@@ -333,7 +333,9 @@ def remedies(
     pdata, _ = prepare_data(s, data)
     bands = HealthBands.from_targets(pdata.targets)
     if band_over:
-        bands = HealthBands.from_dict(band_over, source="goals", base=bands.bands)
+        from spmopt.health.checks import _bands
+
+        bands = _bands(band_over, pdata.targets)
     if base_result is None:
         base_result = run(s, data=data)
 

@@ -254,3 +254,14 @@ def test_target_gap_by_hand() -> None:
     assert "75% of simulated years" in gap.sentence()
     with pytest.raises(spm.ConfigError, match="aim"):
         target_gap(v, aim=1.5)
+
+
+def test_aim_of_targets_yaml_is_kept_when_bands_change() -> None:
+    t = spm.PlanningTargets.from_dict(
+        {"plan_year": 2027, "company_revenue_target": 1e6, "health": {"aim_share_at_quota": 0.6}}
+    )
+    v = view()
+    v = type(v)(v.name, v.tables, t, v.plan, v.sales)
+    assert check(v).bands.aim_share_at_quota == 0.6
+    assert check(v, bands={"ccos": [0.04, 0.08]}).bands.aim_share_at_quota == 0.6
+    assert check(v, bands={"aim_share_at_quota": 0.7}).bands.aim_share_at_quota == 0.7
