@@ -265,3 +265,19 @@ def test_aim_of_targets_yaml_is_kept_when_bands_change() -> None:
     assert check(v).bands.aim_share_at_quota == 0.6
     assert check(v, bands={"ccos": [0.04, 0.08]}).bands.aim_share_at_quota == 0.6
     assert check(v, bands={"aim_share_at_quota": 0.7}).bands.aim_share_at_quota == 0.7
+
+
+def test_health_cli_names_a_folder_without_a_plan(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from spmopt.cli import main
+
+    empty = Path(str(tmp_path)) / "empty"
+    empty.mkdir()
+    assert main(["health", str(empty)]) != 0
+    err = capsys.readouterr().err
+    assert "holds no summary.csv" in err and "spmopt plan" in err
+    assert main(["health", str(empty / "missing")]) != 0
+    assert "is not a folder" in capsys.readouterr().err
