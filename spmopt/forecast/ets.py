@@ -448,6 +448,7 @@ def _allowed(
     models: tuple[str, ...] | None,
     seasonal_ok: bool,
     only: np.ndarray | None = None,
+    season_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     n = y.shape[0]
     positive = (y > 0).all(axis=1)
@@ -465,6 +466,9 @@ def _allowed(
     ok[:, mult] &= positive[:, None]
     if not seasonal_ok:
         ok[:, _SPECS[:, 2] > 0] = False
+    elif season_mask is not None and only is None:
+        has = _SPECS[:, 2] > 0
+        ok &= np.where(np.asarray(season_mask, bool)[:, None], has[None, :], ~has[None, :])
     if models is not None:
         ok &= np.isin(np.array(MODEL_NAMES), models)[None, :]
     # always at least ETS(A,N,N)
@@ -479,9 +483,10 @@ def ets_fit(
     *,
     models: tuple[str, ...] | None = None,
     seasonal: bool | None = None,
-    max_eval: int = 300,
+    max_eval: int = 120,
     refine: bool = True,
     only: np.ndarray | None = None,
+    season_mask: np.ndarray | None = None,
 ) -> EtsFit:
     """Fit the admissible ETS models to every row of ``y`` (n, T) and keep the best by AICc.
 
@@ -505,6 +510,9 @@ def ets_fit(
         Fit just this model per row (a code into :data:`MODEL_NAMES`, e.g. the choice of an
         earlier fit on a longer history); a seasonal one becomes season-less when the rows are
         too short for a season, a multiplicative one additive when a row is not positive.
+    season_mask : ndarray of bool (n,), optional
+        Result of a seasonality test per row: seasonal rows try only the seasonal models,
+        the others only the season-less ones (40 % fewer fits, the choice left to the test).
     """
     y = np.ascontiguousarray(y, dtype=float)
     t = y.shape[1]
@@ -512,7 +520,7 @@ def ets_fit(
     scale = np.where(scale > 1e-12, scale, 1.0)
     ys = np.ascontiguousarray(y / scale[:, None])
     seasonal_ok = t >= 2 * season + 2 if seasonal is None else bool(seasonal)
-    allowed = _allowed(ys, models, seasonal_ok and t >= 2 * season, only)
+    allowed = _allowed(ys, models, seasonal_ok and t >= 2 * season, only, season_mask)
     code, par, s0, aicc = _fit_block(ys, season, _SPECS, allowed, max_eval, refine)
     bad = code < 0
     if bad.any():  # nothing fitted (degenerate rows): a flat level at the mean

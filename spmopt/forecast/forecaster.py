@@ -19,13 +19,20 @@ from spmopt.forecast.intervals import (
     normal_to_errors,
     series_scale,
 )
-from spmopt.forecast.models import DEFAULT_CANDIDATES, MODELS, forecast_origins, forecast_panel
+from spmopt.forecast.models import (
+    DEFAULT_CANDIDATES,
+    MODELS,
+    PanelForecast,
+    forecast_origins,
+)
 from spmopt.forecast.reconcile import METHODS, Reconciler
 
 __all__ = ["ForecastResult", "RevenueForecaster", "SamplePaths"]
 
 MIN_TRAIN = 12  # months of history a backtest window needs before its origin
 SHRINK = 48.0  # pseudo-errors of the level's score in a series' own model score
+ANCHOR = "comb"  # what auto keeps unless a series' backtest clearly favours another model
+MARGIN = 0.25  # "clearly": a shrunk backtest MASE this much below the anchor's
 MIN_OWN = 12  # scaled backtest errors a series needs to choose its own model
 _GLOBAL = ("gbm", "prophet")  # models refitted at every origin: no per-step calibration
 
@@ -396,14 +403,26 @@ class RevenueForecaster:
         step_origins = sorted({o for o, _ in step_pairs})
         bar = _progress(self.verbose, len(models) + 2, "fit")
         at: dict[str, dict[int, np.ndarray]] = {}
-        for mod in models:
+        finals_used: dict[int, np.ndarray] = {}
+        finals: dict[str, Any] = {}
+        # ets and theta before comb, which is their mean: no model is fitted twice
+        for mod in sorted(models, key=lambda k: k == "comb"):
             bar.update(1)
-            want = sorted(set(origins) | (set() if mod in _GLOBAL else set(step_origins)))
-            pf = forecast_origins(
-                panel.y, panel.start, h, mod, want, season=self.season, ds=panel.ds,
-                level_code=codes, seed=self.seed,
-            )  # fmt: skip
+            want = set(origins) | (set() if mod in _GLOBAL else set(step_origins)) | {t}
+            if mod == "comb" and {"ets", "theta"} <= set(at):
+                pf = {
+                    o: PanelForecast(0.5 * (at["ets"][o] + at["theta"][o]), finals_used[o])
+                    for o in sorted(want)
+                }
+            else:
+                pf = forecast_origins(
+                    panel.y, panel.start, h, mod, sorted(want), season=self.season,
+                    ds=panel.ds, level_code=codes, seed=self.seed,
+                )  # fmt: skip
+            if mod == "ets":
+                finals_used = {o: v.used for o, v in pf.items()}
             at[mod] = {o: v.values for o, v in pf.items()}
+            finals[mod] = pf[t]
         actual_w = [panel.y[:, o : o + h] for o in origins]
         scale_w = [series_scale(panel.y[:, :o], self.season) for o in origins]
         errs = {mod: [act - at[mod][o] for act, o in zip(actual_w, origins)] for mod in models}
@@ -473,19 +492,7 @@ class RevenueForecaster:
             full_windows=scaled_arr,
         )
         # ---- final base forecasts on the whole history
-        parts = {
-            mod: forecast_panel(
-                panel.y,
-                panel.start,
-                h,
-                mod,
-                season=self.season,
-                ds=panel.ds,
-                level_code=codes,
-                seed=self.seed,
-            )
-            for mod in sorted(_components(chosen))
-        }
+        parts = {mod: finals[mod] for mod in sorted(_components(chosen))}
         per_model = _combine({k: v.values for k, v in parts.items()}, chosen)
         used = chosen.astype(object).copy()
         for name in pd.unique(chosen):
@@ -545,9 +552,11 @@ class RevenueForecaster:
 
         A series' own score counts with weight ``n / (n + SHRINK)`` (``n`` scaled errors it
         has), the level's pooled score with the rest, so a series switches away from the
-        level's best model only on clear evidence; a series with fewer than ``MIN_OWN``
-        errors (new or short) gets the combination ``comb`` when it is a candidate, else the
-        level's best.
+        level's best model only on clear evidence. When the combination ``comb`` is a
+        candidate it is the anchor: a series leaves it only for a model whose shrunk score is
+        ``MARGIN`` lower (forecast combinations are hard to beat out of sample, and picking
+        from a few windows is noisy). A series with fewer than ``MIN_OWN`` errors (new or
+        short) gets ``comb`` (else the level's best).
         """
         m = len(level)
         if not errs or not errs[names[0]]:
@@ -583,9 +592,14 @@ class RevenueForecaster:
                 w = n / (n + SHRINK)
                 ref = np.where(np.isfinite(pooled), pooled, np.inf)[:, None]
                 score = w[None, :] * own[:, rows] + (1 - w[None, :]) * ref
-                pick = np.array(names, dtype=object)[np.argmin(score, axis=0)]
-                fallback = "comb" if "comb" in names else best
-                pick[n < MIN_OWN] = fallback
+                j_best = np.argmin(score, axis=0)
+                pick = np.array(names, dtype=object)[j_best]
+                if ANCHOR in names:
+                    # the combination stays unless a model is clearly better for the series
+                    j_a = names.index(ANCHOR)
+                    keep = score[j_best, np.arange(len(rows))] > (1 - MARGIN) * score[j_a]
+                    pick[keep] = ANCHOR
+                pick[n < MIN_OWN] = ANCHOR if ANCHOR in names else best
                 chosen[rows] = pick
             for j, mod in enumerate(names):
                 rows_out.append(
