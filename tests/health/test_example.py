@@ -89,6 +89,7 @@ def test_health_cli_on_plan_folders(
     aggressive: ScenarioResult,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base.write(tmp_path / "base", report=False)
     aggressive.write(tmp_path / "aggressive", report=False)
@@ -101,6 +102,19 @@ def test_health_cli_on_plan_folders(
     assert "target gap: The target of 64,600,000" in out
     table = check(tmp_path / "aggressive").to_frame()
     assert (tmp_path / "h.csv").read_text().count("\n") == len(table) + 1
+    # --remedies sweeps from the folder's own scenario (the sweep itself is tested above)
+    seen: list[spm.Scenario] = []
+
+    def fake(s: spm.Scenario) -> str:
+        seen.append(s)
+        return "Remedies(canned)"
+
+    import spmopt.health
+
+    monkeypatch.setattr(spmopt.health, "remedies", fake)
+    assert main(["health", str(tmp_path / "aggressive"), "--remedies"]) == 2
+    assert "Remedies(canned)" in capsys.readouterr().out
+    assert seen[0].quota.company_target == 64_600_000
 
 
 def test_batch_health_ranks_the_base_first(
