@@ -47,6 +47,9 @@ class WorkBudget:
         Boundary MIPs solved (each wider than the last).
     boundary_nodes : int
         Branch-and-bound nodes of each boundary MIP.
+    boundary_solutions : int
+        Improving solutions after which the dense boundary MIP stops (HiGHS
+        ``mip_max_improving_sols``, counting the warm start).
     neighbourhood_passes : int
         Passes over every territory of the neighbourhood re-optimisation.
     neighbourhood_nodes : int
@@ -67,6 +70,7 @@ class WorkBudget:
     local_passes: int = 60
     boundary_rounds: int = 1
     boundary_nodes: int = 50
+    boundary_solutions: int = 3
     neighbourhood_passes: int = 1
     neighbourhood_nodes: int = 20
     exact_nodes: int = 200
