@@ -142,6 +142,27 @@ def test_sweep_file_with_base(tmp_path: Path) -> None:
     assert read_scenarios(tmp_path / "base.yaml") == [Scenario.from_yaml(tmp_path / "base.yaml")]
 
 
+def test_scenario_file_with_base(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "name: base\ndata: example\nquota:\n  over_assignment: 0.1\n  options: {growth_cap: 0.3}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "stretch.yaml").write_text(
+        "base: base.yaml\nquota:\n  company_target: 5.0e7\n  options: {}\n", encoding="utf-8"
+    )
+    s = Scenario.from_yaml(tmp_path / "stretch.yaml")
+    assert s.name == "stretch" and s.data == "example"
+    assert s.quota.company_target == 5.0e7 and s.quota.over_assignment == 0.1
+    assert s.quota.options == {}
+    assert read_scenarios(tmp_path / "stretch.yaml") == [s]
+    (tmp_path / "self.yaml").write_text("base: self.yaml\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="its own base"):
+        Scenario.from_yaml(tmp_path / "self.yaml")
+    (tmp_path / "typo.yaml").write_text("base: base.yaml\nquota: {overassignment: 1}\n")
+    with pytest.raises(ConfigError, match=r"typo\.yaml.*overassignment"):
+        Scenario.from_yaml(tmp_path / "typo.yaml")
+
+
 def test_plan_overrides_by_path() -> None:
     plan = {"roles": {"AE": {"target_incentive": 85_000, "tiers": [{"rate": 1.0}, {"rate": 2.0}]}}}
     out = apply_overrides(plan, {"roles.AE.tiers.1.rate": 2.5, "roles.AE.target_incentive": 9e4})
