@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 OUT    ?= out
 
-.PHONY: demo test lint typecheck pytest lab bench bench-quick clean install install-dev
+.PHONY: demo test lint typecheck pytest lab bench bench-quick bench-peers clean install install-dev
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -52,6 +52,15 @@ bench: $(VENV)/.installed-dev
 
 bench-quick: $(VENV)/.installed-dev
 	$(PY) -m benchmarks.run_all --quick
+
+## make bench-peers: .venv-peers with statsforecast (pinned; it needs pandas < 3) for the
+## forecast peers of `python -m benchmarks.forecast --accuracy`
+bench-peers: .venv-peers/.installed
+
+.venv-peers/.installed: benchmarks/peers-requirements.txt
+	$(PYTHON) -m venv .venv-peers
+	.venv-peers/bin/pip install --quiet -r benchmarks/peers-requirements.txt
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -14,6 +14,13 @@
 
 ``--quick`` runs 1,000 series for speed, 20 series per data set and leaves out the GBM;
 ``--only speed|accuracy`` runs one part.
+
+``--accuracy`` prints one table, peers side by side: M1 monthly, Tourism monthly and the example
+(rep series, 2026 held out), MASE, sMAPE, 80/95 % coverage and seconds for spmopt's models and
+statsforecast's AutoETS, AutoTheta, AutoARIMA and Comb(AutoETS, AutoTheta) (mean of the two
+forecasts; no intervals of its own). The peers run in ``.venv-peers`` (``make bench-peers``:
+statsforecast needs pandas < 3) through ``benchmarks/forecast_peers.py``, exchanging Parquet
+files under ``out/peers/``; their results are reused while the input file is unchanged.
 """
 
 from __future__ import annotations
@@ -237,12 +244,125 @@ def load_fcomp(name: str, limit: int | None) -> tuple[list[np.ndarray], np.ndarr
     return train, test, h
 
 
+PEER_PYTHON = ".venv-peers/bin/python"
+SPMOPT_ACCURACY = ("snaive", "ets", "theta", "comb", "auto")
+
+
+def _right_aligned(train: list[np.ndarray]) -> np.ndarray:
+    ys = np.full((len(train), max(len(y) for y in train)), np.nan)
+    for i, y in enumerate(train):
+        ys[i, ys.shape[1] - len(y) :] = y
+    return ys
+
+
+def run_peers(name: str, train: list[np.ndarray], h: int) -> tuple[pd.DataFrame, dict]:
+    """statsforecast's forecasts in the peer environment (cached under ``out/peers``)."""
+    import hashlib
+    import json
+    import os
+    import subprocess
+
+    os.makedirs("out/peers", exist_ok=True)
+    src = f"out/peers/{name}.parquet"
+    dst = f"out/peers/{name}.peers.parquet"
+    _long(train).to_parquet(src, index=False)
+    digest = hashlib.sha256(open(src, "rb").read() + str(h).encode()).hexdigest()
+    meta_path = dst + ".json"
+    meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    if not (os.path.exists(dst) and meta.get("input") == digest):
+        subprocess.run([PEER_PYTHON, "benchmarks/forecast_peers.py", src, dst, str(h)], check=True)
+        meta = json.load(open(meta_path))
+        meta["input"] = digest
+        json.dump(meta, open(meta_path, "w"))
+    return pd.read_parquet(dst), meta
+
+
+def accuracy_table(limit: int | None = None) -> None:
+    """One table: spmopt's models and statsforecast's on M1, Tourism and the example."""
+    import os
+
+    import spmopt as spm
+
+    sets = []
+    for name in ("M1", "Tourism"):
+        train, test, h = load_fcomp(name, limit)
+        sets.append((f"{name} monthly", name, train, test, h))
+    data = spm.load_example()
+    sales = data.sales.groupby(["rep_id", "period"], as_index=False)["revenue"].sum()
+    wide = sales.pivot(index="rep_id", columns="period", values="revenue").fillna(0.0)
+    y = wide.to_numpy(float)
+    train_ex = [row[:-12] for row in y]
+    sets.append(("example reps, 2026 held out", "example", train_ex, y[:, -12:], 12))
+    peers_ok = os.path.exists(PEER_PYTHON)
+    rows: list[dict[str, Any]] = []
+    for label, key, train, test, h in sets:
+        hist = _long(train)
+        ids = sorted(hist["unique_id"].unique())
+        for model in SPMOPT_ACCURACY:
+            t0 = time.perf_counter()
+            fc = spm.forecast.RevenueForecaster(model=model, horizon=h, reconcile="none")
+            res = fc.fit(hist).predict()
+            sec = time.perf_counter() - t0
+            fr = res.frame.set_index(["unique_id", "ds"]).sort_index()
+
+            def arr(col: str, fr: pd.DataFrame = fr, n: int = len(ids), h: int = h) -> np.ndarray:
+                return fr[col].to_numpy().reshape(n, h)
+
+            met = _metrics(
+                train, test, arr("yhat"),
+                {lv: (arr(f"yhat_lo_{lv}"), arr(f"yhat_hi_{lv}")) for lv in (80, 95)},
+            )  # fmt: skip
+            rows.append({"data": label, "model": f"spmopt {model}", **met, "seconds": sec})
+        if not peers_ok:
+            continue
+        peers, meta = run_peers(key, train, h)
+        got = {}
+        for mod, g in peers.groupby("model", sort=False):
+            g = g.sort_values(["unique_id", "ds"])
+
+            def parr(col: str, g: pd.DataFrame = g, n: int = len(ids), h: int = h) -> np.ndarray:
+                return g[col].to_numpy(float).reshape(n, h)
+
+            got[mod] = parr("yhat")
+            met = _metrics(
+                train, test, parr("yhat"),
+                {lv: (parr(f"lo_{lv}"), parr(f"hi_{lv}")) for lv in (80, 95)},
+            )  # fmt: skip
+            rows.append({"data": label, "model": mod, **met, "seconds": meta.get(mod)})
+        comb = 0.5 * (got["AutoETS"] + got["AutoTheta"])
+        met = _metrics(train, test, comb, {})
+        sec = (meta.get("AutoETS") or 0) + (meta.get("AutoTheta") or 0)
+        rows.append(
+            {"data": label, "model": "Comb(AutoETS, AutoTheta)", **met, "seconds": sec,
+             "cov80": np.nan, "cov95": np.nan}
+        )  # fmt: skip
+    for label in pd.unique([r["data"] for r in rows]):
+        part = [r for r in rows if r["data"] == label]
+        ref = next((r["MASE"] for r in part if r["model"] == "Comb(AutoETS, AutoTheta)"), None)
+        for r in part:
+            r["vs Comb"] = r["MASE"] / ref - 1 if ref else np.nan
+    print_table(
+        "Accuracy with peers (MASE scaled by the in-sample seasonal naive error; coverage in %"
+        " of held-out months; vs Comb = MASE relative to Comb(AutoETS, AutoTheta))",
+        rows,
+        ["data", "model", "MASE", "vs Comb", "sMAPE", "cov80", "cov95", "seconds"],
+    )
+    if not peers_ok:
+        print(f"\n(no peers: {PEER_PYTHON} is missing; run `make bench-peers` first)")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes (< 60 s)")
     p.add_argument("--reps", type=int, default=None, help="rep series for the speed test")
     p.add_argument("--only", choices=("speed", "accuracy"), default=None, help="run one part")
+    p.add_argument(
+        "--accuracy", action="store_true", help="one accuracy table with statsforecast's peers"
+    )
     args = p.parse_args(argv)
+    if args.accuracy:
+        accuracy_table(limit=20 if args.quick else None)
+        return
     from spmopt.forecast.ml import quiet_prophet
 
     quiet_prophet()

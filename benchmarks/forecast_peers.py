@@ -37,7 +37,7 @@ def main(argv: list[str]) -> None:
         sf = StatsForecast(models=[model], freq="MS", n_jobs=1)
         out = sf.forecast(df=df, h=h, level=[80, 95])
         seconds[name] = time.perf_counter() - t0
-        col = [c for c in out.columns if c not in ("unique_id", "ds") and "-" not in c][0]
+        col = next(c for c in out.columns if c not in ("unique_id", "ds") and "-" not in c)
         frames.append(
             pd.DataFrame(
                 {
