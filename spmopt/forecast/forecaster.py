@@ -503,6 +503,16 @@ class RevenueForecaster:
                 used[rows[fell]] = label[fell]
         base = assemble(per_model)
         rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
+        left = panel.left if panel.left is not None else np.zeros(m, dtype=bool)
+        if left.any():
+            # series that have left are not forecast: 0, and their parents lose their share
+            if rec_fn.trivial:
+                rec[left] = 0.0
+            else:
+                rec_b = rec[bottom].copy()
+                rec_b[left[bottom]] = 0.0
+                rec = np.asarray(s_mat @ rec_b)
+            used[left] = "left"
         short = [u for u in used if "short" in str(u)]
         if short:
             notes.append(
@@ -527,7 +537,7 @@ class RevenueForecaster:
         self.yhat_ = rec
         self.used_ = used
         scale = series_scale(panel.y, self.season)
-        scale[used == "zero"] = 0.0  # no revenue ever: a point forecast of 0, no spread
+        scale[(used == "zero") | (used == "left")] = 0.0  # a point forecast of 0, no spread
         self.scale_ = scale
         self.notes_ = tuple(notes)
         self.method_ = method

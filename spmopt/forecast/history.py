@@ -236,6 +236,7 @@ class Panel:
     y : ndarray, (m, T), NaN before a series starts.
     start : ndarray of int, (m,), first observed column of each series.
     notes : list of str, what was repaired on the way in.
+    left : ndarray of bool, (m,), series that stopped before the last month (forecast 0).
     """
 
     ids: np.ndarray
@@ -245,6 +246,7 @@ class Panel:
     y: np.ndarray
     start: np.ndarray
     notes: list[str] = field(default_factory=list)
+    left: np.ndarray | None = None
 
     @property
     def levels(self) -> list[str]:
@@ -294,6 +296,10 @@ class Panel:
 
     def is_hierarchy(self) -> bool:
         return bool((self.parent >= 0).any())
+
+
+#: Months without revenue at the end of a history after which a series counts as left.
+LEFT_MONTHS = 6
 
 
 def to_panel(history: pd.DataFrame, *, allow_negative: bool = False) -> Panel:
@@ -389,14 +395,21 @@ def to_panel(history: pd.DataFrame, *, allow_negative: bool = False) -> Panel:
         )
         y_arr[inside] = 0.0
     ended = last < y_arr.shape[1] - 1
+    # revenue that stopped: no sales in the last LEFT_MONTHS months after sales before
+    obs = np.nan_to_num(y_arr)
+    nz = obs != 0
+    last_sale = np.where(nz.any(axis=1), y_arr.shape[1] - 1 - nz[:, ::-1].argmax(axis=1), -1)
+    quiet = (last_sale >= 0) & (last_sale < y_arr.shape[1] - LEFT_MONTHS)
+    last = np.where(quiet & ~ended, last_sale, last)
+    ended = ended | quiet
     if ended.any():
-        raise DataError(
-            "some series end before the last month of the history",
-            table="history",
-            column="ds",
-            rows=ids[ended].tolist(),
-            fix=f"give every series a value for {all_ds[-1]:%Y-%m} (0 for no sales) or drop "
-            "series that have stopped",
+        # a series that stops before the last month has left (a rep who quit, a closed
+        # territory): no revenue after its last month, and it is not forecast
+        y_arr[(cols[None, :] > last[:, None]) & ended[:, None]] = 0.0
+        gone = [f"{u} (last month {all_ds[k]:%Y-%m})" for u, k in zip(ids[ended], last[ended])]
+        notes.append(
+            f"{int(ended.sum())} series stop before {all_ds[-1]:%Y-%m} and are taken as left: "
+            f"forecast 0, no interval: {', '.join(gone[:5])}{' ...' if len(gone) > 5 else ''}"
         )
     first = h.groupby("unique_id", sort=False).first().reindex(ids)
     level = (
@@ -429,6 +442,7 @@ def to_panel(history: pd.DataFrame, *, allow_negative: bool = False) -> Panel:
         y=y_arr,
         start=start,
         notes=notes,
+        left=ended,
     )
 
 

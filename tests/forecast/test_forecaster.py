@@ -182,8 +182,11 @@ def test_missing_months_are_zero_with_a_note() -> None:
     r = RevenueForecaster(model="comb").fit(h).predict()
     assert any("missing month" in n and "s2" in n for n in r.notes)
     h2 = h[~((h.unique_id == "s3") & (h.ds >= "2024-06-01"))]
-    with pytest.raises(spm.DataError, match="end before"):
-        RevenueForecaster().fit(h2)
+    r2 = RevenueForecaster().fit(h2).predict()
+    assert any("left" in n and "s3 (last month 2024-05)" in n for n in r2.notes)
+    gone = r2.frame[r2.frame.unique_id == "s3"]
+    assert (gone["yhat"] == 0).all() and (gone["yhat_hi_95"] == 0).all()
+    assert set(gone["model"]) == {"left"}
 
 
 def test_short_series_fall_back_with_a_note() -> None:
@@ -280,3 +283,26 @@ def test_property_forecasts_and_samples_are_coherent(
     total_paths = r.samples(50, seed=seed, level="total").values[:, 0, :]
     np.testing.assert_allclose(reps_paths, total_paths, rtol=1e-9, atol=1e-6)
     assert (f["yhat"] >= 0).all()
+
+
+def test_a_rep_who_left_is_not_forecast_and_the_hierarchy_stays_coherent(
+    example_history: pd.DataFrame,
+) -> None:
+    h = example_history.copy()
+    rep = h[h.level == "rep"].unique_id.iloc[0]
+    late = h.ds >= h.ds.max() - pd.DateOffset(months=7)
+    lost = h[(h.unique_id == rep) & late].set_index("ds")["y"]
+    h.loc[(h.unique_id == rep) & late, "y"] = 0.0
+    # take the lost revenue out of every ancestor too
+    anc = h[h.unique_id == rep].parent.iloc[0]
+    while isinstance(anc, str):
+        rows = (h.unique_id == anc) & late
+        h.loc[rows, "y"] = h.loc[rows, "y"].to_numpy() - lost.reindex(h.loc[rows, "ds"]).to_numpy()
+        nxt = h[h.unique_id == anc].parent.iloc[0]
+        anc = nxt if isinstance(nxt, str) else None
+    r = RevenueForecaster(horizon=12, n_windows=2).fit(h).predict()
+    assert any("left" in n and rep in n for n in r.notes)
+    f = r.frame
+    assert (f[f.unique_id == rep]["yhat"] == 0).all()
+    by = f.groupby(["level", "ds"])["yhat"].sum().unstack("level")
+    np.testing.assert_allclose(by["rep"], by["total"], rtol=1e-9)
