@@ -100,3 +100,14 @@ def test_infeasible_bands_still_give_every_account_a_territory() -> None:
     loose = res.metrics["feasible_balance"]
     again = TerritoryAligner(loose).solve(acc, reps)
     assert again.ok, again.diagnosis
+
+
+def test_disruption_cap_too_tight_names_a_feasible_cap_keeping_the_bands() -> None:
+    acc, reps = make_instance(30, 3, 4)
+    acc["current_territory"] = "T0"  # everything sits in one territory today
+    res = TerritoryAligner({"potential": 0.1}, max_disruption=0.2).solve(acc, reps)
+    d = res.diagnosis or ""
+    assert res.status == "infeasible" and "keep the balance bands" in d
+    cap = float(d.split("keep the balance bands")[1].split("max_disruption=")[1].split(" ")[0])
+    again = TerritoryAligner({"potential": 0.1}, max_disruption=cap).solve(acc, reps)
+    assert again.ok and again.metrics["disruption_share"] <= cap + 1e-9

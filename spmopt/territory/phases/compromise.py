@@ -222,13 +222,45 @@ def _search(
         )
         found = restricted_lp_rounding(model, state.reduced, prices, start, budget)
         rounded = start if found is None else found
-    for s0 in (rounded, start):
-        s = chain_repair(
-            model, s0, seconds=max(budget.clock.left(), 0.05), max_steps=budget.work.chain_steps
+    # each step gets a quarter of the chain budget: an unreachable z must fail cheaply
+    quick = replace(budget, work=replace(budget.work, chain_steps=budget.work.chain_steps // 4))
+    s = _repair(model, rounded, quick)
+    return s if model.is_feasible(s, tol=1e-6) else None
+
+
+def _repair(model: AlignmentModel, slot: np.ndarray, budget: Budget) -> np.ndarray:
+    """Chain repair; with a disruption cap, first the bands without it, then back under it
+    (a cap that blocks every chain would otherwise leave the bands broken)."""
+
+    def chains(m: AlignmentModel, s0: np.ndarray) -> np.ndarray:
+        return chain_repair(
+            m, s0, seconds=max(budget.clock.left(), 0.05), max_steps=budget.work.chain_steps
         )
-        if model.is_feasible(s, tol=1e-6):
-            return s
-    return None
+
+    s = chains(model, slot)
+    if model.max_move is None or model.is_feasible(s, tol=1e-6):
+        return s
+    s2 = chains(model, chains(replace(model, max_move=None), slot))
+    return s2 if model.violation(s2) < model.violation(s) else s
+
+
+def least_disruption(
+    model: AlignmentModel, state: SolveState, start: np.ndarray, budget: Budget
+) -> float | None:
+    """Keeping every other row, the least disruption found (in the model's move units): an
+    assignment meeting the bands without the cap, then single moves back that keep them
+    (None when no assignment meets the bands that way)."""
+    free = replace(model, max_move=None)
+    s = _search(free, state, start, budget)
+    if s is None:
+        return None
+    s = chain_repair(
+        replace(model, max_move=0.0),
+        s,
+        seconds=max(budget.clock.left(), 0.05),
+        max_steps=budget.work.chain_steps,
+    )
+    return float(model.move[np.arange(model.n), s].sum())
 
 
 def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveState:
@@ -280,7 +312,12 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
         alt = elastic_assignment(model, budget)
         if alt is not None and max_violation(model, alt) < z_best - 1e-9:
             best, z_best = alt, max_violation(model, alt)
-    comp = Compromise(best, z_best, min(proven, z_best))
+    keep_bands = (
+        least_disruption(model, state, best, budget)
+        if model.max_move is not None and z_best > 1e-9
+        else None
+    )
+    comp = Compromise(best, z_best, min(proven, z_best), keep_bands)
     out = replace(state, compromise=comp, best_effort=best)
     if model.is_feasible(best, tol=1e-6):  # the search found an assignment within every row
         out = replace(out, compromise=None).offer(best)

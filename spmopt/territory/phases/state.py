@@ -164,11 +164,15 @@ class Compromise:
     lower : float
         A proven lower bound on that largest violation (from the LP relaxation); > 0 proves the
         settings infeasible.
+    disruption_keeping_bands : float or None
+        With a disruption cap: the least disruption (in the model's move units) found with
+        every other row met, i.e. a cap that would be feasible (None when not found).
     """
 
     slot: np.ndarray
     violation: float
     lower: float
+    disruption_keeping_bands: float | None = None
 
 
 @dataclass(frozen=True)
