@@ -451,7 +451,7 @@ def _allowed(
     season_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     n = y.shape[0]
-    positive = (y > 0).all(axis=1)
+    positive: np.ndarray = np.asarray((y > 0).all(axis=1))
     ok = np.ones((n, len(_SPECS)), dtype=bool)
     if only is not None:
         # one model per row; a seasonal one that cannot be fitted becomes its season-less twin
@@ -463,7 +463,7 @@ def _allowed(
         ok[:] = False
         ok[np.arange(n), code] = True
     mult = (_SPECS[:, 0] == 1) | (_SPECS[:, 2] == 2)
-    ok[:, mult] &= positive[:, None]
+    ok[:, mult] &= np.asarray(positive)[:, None]
     if not seasonal_ok:
         ok[:, _SPECS[:, 2] > 0] = False
     elif season_mask is not None and only is None:
