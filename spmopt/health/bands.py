@@ -83,7 +83,7 @@ DEFAULT_BANDS: dict[str, Band] = {
     "pay_mix": Band(0.50, 0.70, 0.40, 0.80),
     "payout_at_target": Band(0.95, 1.05, 0.90, 1.10),
     "payout_p90": Band(1.5, 3.0, 1.2, 3.5),
-    "growth_vs_last_year": Band(-0.10, 0.30, -0.10, 0.30),
+    "growth_vs_last_year": Band(-0.20, 0.30, -0.20, 0.30),
     "growth_vs_forecast": Band(-0.15, 0.15, -0.15, 0.15),
     "growth_outliers": Band(0.0, 0.05, 0.0, 0.15),
     "quota_potential_spread": Band(0.0, 0.30, 0.0, 0.40),
@@ -119,9 +119,10 @@ class HealthBands:
       incentive at quota; clawbacks and gates move it a little), warn 90-110%.
     - ``payout_p90`` 1.5-3.0x target incentive for the rep at the 90th percentile of
       attainment (the upside or leverage of the plan), warn 1.2-3.5x.
-    - ``growth_vs_last_year`` -10% to +30%, ``growth_vs_forecast`` -15% to +15%: per-rep quota
-      growth counted as an outlier outside these; ``growth_outliers`` is the share of reps that
-      may be outliers: 5% pass, 15% warn.
+    - ``growth_vs_last_year`` -20% to +30%, ``growth_vs_forecast`` -15% to +15%: per-rep quota
+      growth counted as an outlier outside these (last year is the new territory's own history,
+      so a falling forecast may take a quota below it; the forecast band is the tighter guard);
+      ``growth_outliers`` is the share of reps that may be outliers: 5% pass, 15% warn.
     - ``quota_potential_spread`` coefficient of variation of quota / potential across reps,
       <= 30% pass, <= 40% warn (spmopt's convention: quotas that follow each territory's
       forecast and history spread it on purpose; beyond that, territories of equal potential
