@@ -2,12 +2,14 @@
 
 - :func:`build_history` turns sales and an alignment into the long table ``unique_id, ds, y,
   level, parent`` (rep → district → region → total; reps = territories).
-- :class:`RevenueForecaster` fits every series at once with vectorised models (naive, seasonal
-  naive, drift, ETS, Theta and their combination ``comb``; the global gradient-boosting model
-  ``gbm`` and ``prophet`` on request). ``model="auto"`` picks per level the model or
-  equal-weight pair with the lowest backtest MASE. Forecasts are reconciled (MinT-shrink by
-  default; bottom-up, top-down, MinT-OLS/WLS) and 80/95 % intervals come from scaled backtest
-  errors pooled across the series of each level, per step ahead.
+- :class:`RevenueForecaster` fits every series at once with numba-compiled and vectorised
+  models: naive, seasonal naive, drift, the ETS family (15 state-space models, maximum
+  likelihood, AICc per series), the Theta family (standard, optimised, dynamic) and their
+  combination ``comb``; the global gradient-boosting model ``gbm`` and ``prophet`` on request.
+  ``model="auto"`` chooses per series from the rolling-origin backtest, keeping ``comb``
+  unless another model or pair is clearly better for the series. Forecasts are reconciled
+  (MinT-shrink by default; bottom-up, top-down, MinT-OLS/WLS) and 80/95 % intervals come from
+  scaled backtest errors pooled across the series of each level, per step ahead.
 - :meth:`ForecastResult.samples` draws coherent sample paths with a common shock across series,
   for the comp simulator; :meth:`ForecastResult.annual` gives plan-year totals per series.
 - :func:`backtest` scores a forecaster on rolling origins: MASE, sMAPE, revenue-weighted RMSSE,

@@ -244,17 +244,23 @@ class RevenueForecaster:
     """Monthly revenue forecasts for a sales hierarchy, reconciled and with calibrated intervals.
 
     ``fit`` runs a rolling-origin backtest inside the history (``n_windows`` origins, ``step``
-    months apart, each forecasting ``horizon`` months) to (1) choose the model per hierarchy
-    level when ``model="auto"`` (lowest MASE), (2) estimate the error covariance for MinT and
-    (3) calibrate the intervals by pooling scaled errors across the series of a level, per step
-    ahead. ``predict`` returns the reconciled forecasts of the months after the history.
+    months apart, each forecasting ``horizon`` months) to (1) choose the model per series when
+    ``model="auto"``, (2) estimate the error covariance for MinT and (3) calibrate the
+    intervals by pooling scaled errors across the series of a level, per step ahead.
+    ``predict`` returns the reconciled forecasts of the months after the history.
+
+    The model families (``ets``, ``theta``, ``comb``) choose their form per series on the whole
+    history; the backtest refits that form's parameters once, on the history before the first
+    origin, and runs it forward to every origin (see
+    :func:`spmopt.forecast.models.forecast_origins`).
 
     Parameters
     ----------
     model : str
-        ``"auto"`` (select per level among ``candidates`` by backtest MASE) or one of
-        ``naive, snaive, drift, ets, theta, comb, gbm, prophet``. ``comb`` is the equal-weight
-        combination of ETS and Theta.
+        ``"auto"`` (select per series among ``candidates`` and their equal-weight pairs; see
+        :meth:`_select`) or one of ``naive, snaive, drift, ets, theta, comb, gbm, prophet``:
+        ``ets`` is the ETS family chosen by AICc per series (:mod:`spmopt.forecast.ets`),
+        ``theta`` the Theta family (:mod:`spmopt.forecast.theta`), ``comb`` their mean.
     horizon : int
         Months to forecast (≥ 1).
     levels : tuple of int

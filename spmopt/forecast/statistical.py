@@ -1,4 +1,8 @@
-"""Vectorised statistical forecasts: baselines, seasonal decomposition, ETS and Theta.
+"""Vectorised statistical forecasts: baselines, seasonal decomposition, grid ETS and Theta.
+
+The model registry's ``ets`` and ``theta`` are the maximum-likelihood families of
+:mod:`spmopt.forecast.ets` and :mod:`spmopt.forecast.theta`; the grid-fitted versions here are
+light, fully vectorised variants kept for quick use.
 
 Every function takes a block ``y`` of shape ``(n, T)`` (n series of the same length, no NaN) and
 returns point forecasts of shape ``(n, h)``; all series of a block are fitted at once with
