@@ -306,3 +306,24 @@ def test_a_rep_who_left_is_not_forecast_and_the_hierarchy_stays_coherent(
     assert (f[f.unique_id == rep]["yhat"] == 0).all()
     by = f.groupby(["level", "ds"])["yhat"].sum().unstack("level")
     np.testing.assert_allclose(by["rep"], by["total"], rtol=1e-9)
+
+
+def test_auto_chooses_per_series_and_keeps_the_combination_by_default() -> None:
+    rng = np.random.default_rng(7)
+    t = 60
+    # half the series: seasonal random walks, y_t = y_(t-12) + noise with a pattern that
+    # drifts a lot from year to year (seasonal naive is the optimal forecast); the other half
+    # smooth noisy levels (the combination is fine)
+    sharp = np.empty((10, t))
+    sharp[:, :12] = rng.uniform(200, 1800, (10, 12))
+    for j in range(12, t):
+        sharp[:, j] = np.maximum(sharp[:, j - 12] + rng.normal(0, 250, 10), 10.0)
+    smooth = 1000 + rng.normal(0, 30, (10, t)).cumsum(axis=1) * 0.2 + rng.normal(0, 20, (10, t))
+    hist = flat_history(np.vstack([sharp, smooth]))
+    fc = RevenueForecaster(model="auto", horizon=12, reconcile="none").fit(hist)
+    chosen = pd.Series(fc.chosen_)
+    assert "comb" in set(chosen[10:])
+    assert (chosen[:10] != "comb").mean() >= 0.5
+    sel = fc.predict().selection
+    assert {"level", "model", "mase", "selected", "share"} <= set(sel.columns)
+    assert sel.groupby("level")["share"].sum().round(9).eq(1).all()
