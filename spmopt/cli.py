@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 success, 1 problems found, 2 error)."""
+    """Run the command line; returns the exit status: 0 ok, 1 a data or settings error (named
+    on stderr, nothing written), 2 the plan fails its checks."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Handler = args.func
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except SpmoptError as exc:
         print(f"spmopt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

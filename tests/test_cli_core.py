@@ -51,5 +51,5 @@ def test_generate_then_validate(tmp_path: Path) -> None:
 
 
 def test_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", str(tmp_path / "missing")]) == 2
+    assert main(["validate", str(tmp_path / "missing")]) == 1
     assert "does not exist" in capsys.readouterr().err

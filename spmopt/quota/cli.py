@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "sales, targets.yaml) for the current alignment (or --alignment) and a forecast "
         "(--forecast CSV, else fitted with spmopt.forecast). Writes quotas.csv, annual.csv, "
         "compare.csv (methods vs historical baselines), metrics.json and notes.txt to --out, "
-        "each atomically; on infeasibility writes conflicts.csv and exits 2.",
+        "each atomically; on infeasibility writes conflicts.csv and exits 1.",
     )
     p.add_argument("path", type=Path, help="planning data folder")
     p.add_argument("--out", type=Path, required=True, help="output folder")

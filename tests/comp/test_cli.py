@@ -56,14 +56,14 @@ def test_given_quotas_plan_and_overrides(tmp_path: Path, example: Any) -> None:
     assert "table" in a["quotas"]
 
 
-def test_bad_plan_and_override_exit_2(tmp_path: Path, capsys: Any) -> None:
+def test_bad_plan_and_override_exit_1(tmp_path: Path, capsys: Any) -> None:
     bad = tmp_path / "plan.yaml"
     bad.write_text("roles:\n  AE:\n    target_incentive: 1\n    measures: []\n")
     rc = main(["simulate", str(EXAMPLE), "--plan", str(bad), "--out", str(tmp_path / "o")])
-    assert rc == 2
+    assert rc == 1
     assert "roles.AE.measures" in capsys.readouterr().err
     rc = main(["simulate", str(EXAMPLE), "--draws", "10", "--out", str(tmp_path / "o"),
                "--override", "revenue=0.1"])  # fmt: skip
-    assert rc == 2
+    assert rc == 1
     assert "did you mean 'revenue_change'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

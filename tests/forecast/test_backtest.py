@@ -89,6 +89,6 @@ def test_cli_writes_forecast_and_backtest(
     assert len(annual) == 53 and (annual["yhat_lo_80"] <= annual["yhat_hi_80"]).all()
     assert not list(out.glob(".*.tmp"))
     assert (
-        main(["forecast", str(root / "data" / "example"), "--horizon", "0", "--out", str(out)]) == 2
+        main(["forecast", str(root / "data" / "example"), "--horizon", "0", "--out", str(out)]) == 1
     )
     assert "horizon" in capsys.readouterr().err

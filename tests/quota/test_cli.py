@@ -60,7 +60,7 @@ def test_quota_command_infeasible_exits_2(tmp_path: Path, fc_table: pd.DataFrame
             "0",
         ]
     )
-    assert rc == 2
+    assert rc == 1
     err = capsys.readouterr().err
     assert "floors" in err and "71,060,000" in err
     conflicts = pd.read_csv(out / "conflicts.csv")

@@ -30,14 +30,14 @@ def test_plan_writes_tables_and_report(
     assert "seed: 4" in (out / "scenario.yaml").read_text()
 
 
-def test_plan_errors_exit_2(
+def test_plan_errors_exit_1(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["plan", str(data_dir), "--out", str(tmp_path), "--set", "quota.nope=1"]) == 2
+    assert main(["plan", str(data_dir), "--out", str(tmp_path), "--set", "quota.nope=1"]) == 1
     assert "quota has no key 'nope'" in capsys.readouterr().err
-    assert main(["plan", str(data_dir), "--out", str(tmp_path), "--set", "seed"]) == 2
+    assert main(["plan", str(data_dir), "--out", str(tmp_path), "--set", "seed"]) == 1
     assert "expected KEY=VALUE" in capsys.readouterr().err
-    assert main(["plan", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    assert main(["plan", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -64,6 +64,6 @@ def test_batch_and_report(
     assert "skipped=2" in capsys.readouterr().out
     assert main(["report", str(run_dir), "--out", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").is_file()
-    assert main(["report", str(tmp_path)]) == 2
+    assert main(["report", str(tmp_path)]) == 1
     assert "not a run folder" in capsys.readouterr().err
-    assert main(["batch", str(tmp_path / "missing*.yaml"), "--out", str(run_dir)]) == 2
+    assert main(["batch", str(tmp_path / "missing*.yaml"), "--out", str(run_dir)]) == 1
