@@ -23,6 +23,7 @@ from spmopt.forecast.models import (
     DEFAULT_CANDIDATES,
     MODELS,
     PanelForecast,
+    comb_of,
     forecast_origins,
 )
 from spmopt.forecast.reconcile import METHODS, Reconciler
@@ -416,8 +417,15 @@ class RevenueForecaster:
             bar.update(1)
             want = set(origins) | (set() if mod in _GLOBAL else set(step_origins)) | {t}
             if mod == "comb" and {"ets", "theta"} <= set(at):
+                grid = forecast_origins(
+                    panel.y, panel.start, h, "theta_grid", sorted(want), season=self.season
+                )
                 pf = {
-                    o: PanelForecast(0.5 * (at["ets"][o] + at["theta"][o]), finals_used[o])
+                    o: comb_of(
+                        PanelForecast(at["ets"][o], finals_used[o]),
+                        PanelForecast(at["theta"][o], finals_used[o]),
+                        grid[o],
+                    )
                     for o in sorted(want)
                 }
             else:

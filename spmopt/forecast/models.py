@@ -29,10 +29,12 @@ _BLOCK: dict[str, BlockModel] = {
     "naive": statistical.naive,
     "snaive": statistical.seasonal_naive,
     "drift": statistical.drift,
+    "theta_grid": statistical.theta,
 }
 #: Fitted once per series (maximum likelihood / least squares) and filtered to each origin:
 #: ``ets`` (the ETS family, chosen by AICc), ``theta`` (the Theta family, deseasonalised),
-#: ``comb`` (mean of the two).
+#: ``comb`` (the mean of three: those two and the light grid-fitted classical Theta method of
+#: :mod:`spmopt.forecast.statistical`, ``theta_grid``, refitted at each origin).
 FAMILIES: tuple[str, ...] = ("ets", "theta", "comb")
 #: Every model name :class:`RevenueForecaster` accepts (besides ``"auto"``).
 MODELS: tuple[str, ...] = (*_BLOCK, *FAMILIES, "gbm", "prophet")
@@ -113,6 +115,12 @@ def forecast_origins(
     A series that has not started by an origin is forecast 0 there.
     """
     origins = sorted({int(o) for o in origins})
+    if model == "comb":
+        parts = [
+            forecast_origins(y, start, h, mod, origins, season=season)
+            for mod in ("ets", "theta", "theta_grid")
+        ]
+        return {o: comb_of(*(p[o] for p in parts)) for o in origins}
     if model in FAMILIES:
         return _family_origins(y, start, h, model, origins, season)
     out = {}
@@ -124,6 +132,14 @@ def forecast_origins(
             ds=None if ds is None else ds[:o], level_code=level_code, seed=seed,
         )  # fmt: skip
     return out
+
+
+def comb_of(ets: PanelForecast, theta: PanelForecast, grid: PanelForecast) -> PanelForecast:
+    """``comb`` from its parts: the mean of ETS, Theta and grid Theta (fallbacks of ETS)."""
+    used = np.array(
+        ["comb" + str(u)[3:] if str(u).startswith("ets") else u for u in ets.used], dtype=object
+    )
+    return PanelForecast((ets.values + theta.values + grid.values) / 3.0, used)
 
 
 def _forecast_one(
