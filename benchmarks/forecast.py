@@ -277,22 +277,26 @@ def run_peers(name: str, train: list[np.ndarray], h: int) -> tuple[pd.DataFrame,
     return pd.read_parquet(dst), meta
 
 
-def accuracy_table(limit: int | None = None) -> None:
+def accuracy_table(
+    limit: int | None = None, names: tuple[str, ...] = ("M1", "Tourism", "example")
+) -> None:
     """One table: spmopt's models and statsforecast's on M1, Tourism and the example."""
     import os
 
     import spmopt as spm
 
     sets = []
-    for name in ("M1", "Tourism"):
+    for name in [n for n in names if n != "example"]:
         train, test, h = load_fcomp(name, limit)
         sets.append((f"{name} monthly", name, train, test, h))
-    data = spm.load_example()
-    sales = data.sales.groupby(["rep_id", "period"], as_index=False)["revenue"].sum()
-    wide = sales.pivot(index="rep_id", columns="period", values="revenue").fillna(0.0)
-    y = wide.to_numpy(float)
-    train_ex = [row[:-12] for row in y]
-    sets.append(("example reps, 2026 held out", "example", train_ex, y[:, -12:], 12))
+    if "example" in names:
+        data = spm.load_example()
+        asg = spm.forecast.current_assignment(data.accounts, data.reps)
+        hist_ex = spm.forecast.build_history(data.sales, asg, data.reps)
+        wide = hist_ex[hist_ex["level"] == "rep"].pivot(index="unique_id", columns="ds", values="y")
+        y = wide.to_numpy(float)
+        train_ex = [row[:-12] for row in y]
+        sets.append(("example reps, 2026 held out", "example", train_ex, y[:, -12:], 12))
     peers_ok = os.path.exists(PEER_PYTHON)
     rows: list[dict[str, Any]] = []
     for label, key, train, test, h in sets:
@@ -336,7 +340,7 @@ def accuracy_table(limit: int | None = None) -> None:
             {"data": label, "model": "Comb(AutoETS, AutoTheta)", **met, "seconds": sec,
              "cov80": np.nan, "cov95": np.nan}
         )  # fmt: skip
-    for label in pd.unique([r["data"] for r in rows]):
+    for label in dict.fromkeys(r["data"] for r in rows):
         part = [r for r in rows if r["data"] == label]
         ref = next((r["MASE"] for r in part if r["model"] == "Comb(AutoETS, AutoTheta)"), None)
         for r in part:
@@ -359,9 +363,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--accuracy", action="store_true", help="one accuracy table with statsforecast's peers"
     )
+    p.add_argument(
+        "--sets", default="M1,Tourism,example", help="data sets of --accuracy (comma-separated)"
+    )
     args = p.parse_args(argv)
     if args.accuracy:
-        accuracy_table(limit=20 if args.quick else None)
+        accuracy_table(limit=20 if args.quick else None, names=tuple(args.sets.split(",")))
         return
     from spmopt.forecast.ml import quiet_prophet
 
