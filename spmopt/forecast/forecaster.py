@@ -35,6 +35,7 @@ SHRINK = 48.0  # pseudo-errors of the level's score in a series' own model score
 ANCHOR = "comb"  # what auto keeps unless a series' backtest clearly favours another model
 MARGIN = 0.25  # "clearly": a shrunk backtest MASE this much below the anchor's
 MIN_OWN = 12  # scaled backtest errors a series needs to choose its own model
+MIN_COLD = 6  # months under which a bottom series with a potential starts from its share
 _GLOBAL = ("gbm", "prophet")  # models refitted at every origin: no per-step calibration
 
 
@@ -516,6 +517,18 @@ class RevenueForecaster:
                 fell = np.array([("short" in str(u)) or u == "zero" for u in label], dtype=bool)
                 used[rows[fell]] = label[fell]
         base = assemble(per_model)
+        cold, share = _cold_start(history, panel, bottom, MIN_COLD)
+        if cold.any():
+            # a new series with a few months: its potential's share of its parent's forecast
+            par = panel.parent[cold]
+            base[cold] = share[cold, None] * base[par]
+            used[cold] = "cold start (potential share)"
+            notes.append(
+                f"{int(cold.sum())} new series with under {MIN_COLD} months of history are "
+                "forecast as their potential's share of their parent: "
+                + ", ".join(map(str, panel.ids[cold][:5]))
+                + (" ..." if cold.sum() > 5 else "")
+            )
         rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
         left = panel.left if panel.left is not None else np.zeros(m, dtype=bool)
         if left.any():
@@ -551,6 +564,8 @@ class RevenueForecaster:
         self.yhat_ = rec
         self.used_ = used
         scale = series_scale(panel.y, self.season)
+        if cold.any():
+            scale[cold] = share[cold] * scale[panel.parent[cold]]
         scale[(used == "zero") | (used == "left")] = 0.0  # a point forecast of 0, no spread
         self.scale_ = scale
         self.notes_ = tuple(notes)
@@ -770,3 +785,43 @@ def _no_backtest_choice(models: list[str], t: int, season: int) -> str:
         if pick in models:
             return pick
     return models[0]
+
+
+def _cold_start(
+    history: pd.DataFrame, panel: Panel, bottom: np.ndarray, min_months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bottom series too new to forecast, and their share of their parent's potential.
+
+    Only when the history has a ``potential`` column (currency/yr per series, e.g. the summed
+    account potential of a territory): a bottom series with fewer than ``min_months`` months
+    of revenue (leading zeros do not count; none at all counts as new) and a parent gets
+    ``potential / Σ potential of its siblings``.
+    """
+    m, t = panel.y.shape
+    cold = np.zeros(m, dtype=bool)
+    share = np.zeros(m)
+    if "potential" not in history.columns:
+        return cold, share
+    pot = (
+        history.assign(unique_id=history["unique_id"].astype(str))
+        .groupby("unique_id")["potential"]
+        .first()
+        .reindex(panel.ids.astype(str))
+        .fillna(0.0)
+        .to_numpy(float)
+    )
+    is_bottom = np.zeros(m, dtype=bool)
+    is_bottom[bottom] = True
+    left = panel.left if panel.left is not None else np.zeros(m, dtype=bool)
+    nz = np.nan_to_num(panel.y) != 0
+    first = np.where(nz.any(axis=1), nz.argmax(axis=1), t)  # first month with revenue
+    young = is_bottom & (t - np.maximum(first, panel.start) < min_months)
+    young &= (panel.parent >= 0) & ~left
+    if not young.any():
+        return cold, share
+    sib_total = np.zeros(m)
+    np.add.at(sib_total, panel.parent[is_bottom], pot[is_bottom])
+    tot = sib_total[np.maximum(panel.parent, 0)]
+    cold = young & (pot > 0) & (tot > 0)
+    share[cold] = pot[cold] / tot[cold]
+    return cold, share

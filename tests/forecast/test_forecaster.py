@@ -327,3 +327,30 @@ def test_auto_chooses_per_series_and_keeps_the_combination_by_default() -> None:
     sel = fc.predict().selection
     assert {"level", "model", "mase", "selected", "share"} <= set(sel.columns)
     assert sel.groupby("level")["share"].sum().round(9).eq(1).all()
+
+
+def test_a_new_rep_starts_from_its_potential_share(example_history: pd.DataFrame) -> None:
+    h = example_history.copy()
+    reps = h[h.level == "rep"]
+    parent = reps.parent.iloc[0]
+    sibs = reps[reps.parent == parent].unique_id.unique()
+    new, old = sibs[0], sibs[1:]
+    # the new rep sold only in the last 3 months; take those sales out of the ancestors' past
+    early = h.ds < h.ds.max() - pd.DateOffset(months=2)
+    lost = h[(h.unique_id == new) & early].set_index("ds")["y"]
+    h.loc[(h.unique_id == new) & early, "y"] = 0.0
+    anc = parent
+    while isinstance(anc, str):
+        rows = (h.unique_id == anc) & early
+        h.loc[rows, "y"] = h.loc[rows, "y"].to_numpy() - lost.reindex(h.loc[rows, "ds"]).to_numpy()
+        nxt = h[h.unique_id == anc].parent.iloc[0]
+        anc = nxt if isinstance(nxt, str) else None
+    pot = {u: 1.0 for u in h.unique_id.unique()}
+    pot[new] = 3.0  # three times the potential of each sibling
+    h["potential"] = h.unique_id.map(pot)
+    r = RevenueForecaster(horizon=12, n_windows=2, reconcile="none").fit(h).predict()
+    assert any("potential's share" in n and new in n for n in r.notes)
+    f = r.frame.groupby("unique_id")["yhat"].sum()
+    share = 3.0 / (3.0 + len(old))
+    assert f[new] == pytest.approx(share * f[parent], rel=1e-6)
+    assert set(r.frame[r.frame.unique_id == new]["model"]) == {"cold start (potential share)"}
