@@ -160,7 +160,7 @@ def _territory_reps(assign: pd.DataFrame, reps: pd.DataFrame | None) -> pd.DataF
         by_terr = r.drop_duplicates("territory_id").set_index(r["territory_id"].astype(str))
         for c in cols:
             if c in r:
-                vals = out["rep_id"].map(by_rep[c])
+                vals = out["rep_id"].map(by_rep[c].astype(object))
                 if c in ("region", "district"):
                     vals = vals.where(vals.notna(), out["territory_id"].map(by_terr[c]))
                 out[c] = vals.astype(object).where(vals.notna(), None)
