@@ -111,3 +111,16 @@ def test_disruption_cap_too_tight_names_a_feasible_cap_keeping_the_bands() -> No
     cap = float(d.split("keep the balance bands")[1].split("max_disruption=")[1].split(" ")[0])
     again = TerritoryAligner({"potential": 0.1}, max_disruption=cap).solve(acc, reps)
     assert again.ok and again.metrics["disruption_share"] <= cap + 1e-9
+
+
+def test_locks_beyond_the_band_give_a_proven_and_met_compromise() -> None:
+    acc, reps = make_instance(30, 3, 5, current=False)
+    acc["locked_territory"] = None
+    acc.loc[:14, "locked_territory"] = "T1"  # half the accounts locked to one territory
+    res = TerritoryAligner({"potential": 0.05}).solve(acc, reps)
+    assert res.status == "infeasible" and res.metrics["proven_infeasible"]
+    locked = acc.loc[:14, "potential"].sum()
+    target = acc["potential"].sum() / 3
+    bound = locked / target - 1.05  # T1's excess over its band that no assignment avoids
+    # the compromise meets the proven bound: T1 holds only its locked accounts
+    assert res.metrics["max_violation"] == pytest.approx(bound, rel=1e-6)

@@ -181,15 +181,27 @@ def _lp_lower(model: AlignmentModel, budget: Budget) -> float:
     return max(float(sol.x[-1]), 0.0)
 
 
-def _item_lower(model: AlignmentModel) -> float:
-    """A bound no assignment beats: the items too big for every territory they may join."""
+def _item_lower(model: AlignmentModel, dense: bool) -> float:
+    """A bound no assignment beats: the items too big for every territory they may join (dense
+    models), and the territories whose locked items (one slot only) already exceed a band."""
     if model.m == 0:
         return 0.0
     scale = model.row_scales[0]
-    k = model.cand.clip(min=0)
-    over = (model.W[:, None, :] - model.hi[k]) / scale[k]  # (n, P, m)
-    need = np.where(model.valid(), np.maximum(over, 0.0).max(axis=2), np.inf)
-    return float(need.min(axis=1).max(initial=0.0))
+    valid = model.valid()
+    out = 0.0
+    if dense:
+        k = model.cand.clip(min=0)
+        over = (model.W[:, None, :] - model.hi[k]) / scale[k]  # (n, P, m)
+        need = np.where(valid, np.maximum(over, 0.0).max(axis=2), np.inf)
+        out = float(need.min(axis=1).max(initial=0.0))
+    one = valid.sum(axis=1) == 1
+    if one.any():
+        kk = model.cand[one][valid[one]]
+        locked = np.zeros((model.K, model.m))
+        for a in range(model.m):
+            locked[:, a] = np.bincount(kk, weights=model.W[one, a], minlength=model.K)
+        out = max(out, float((np.maximum(locked - model.hi, 0.0) / scale).max(initial=0.0)))
+    return out
 
 
 def _search(
@@ -278,14 +290,15 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
     )
     z_hi = max_violation(model, best)
     proven = _lp_lower(model, budget) if state.proven_infeasible or model.dense else 0.0
-    proven = max(proven, _item_lower(model) if model.dense else 0.0)
+    proven = max(proven, _item_lower(model, model.dense))
     z_lo = proven  # the bisection's lower end: below it nothing was found (not a proof)
     steps = 0
     # first make sure the upper end is reachable from the LP side too (it may do better)
     while steps < budget.work.compromise_steps and z_hi - z_lo > max(1e-3, 0.02 * z_hi):
         if budget.clock.expired():
             break
-        z = 0.5 * (z_lo + z_hi) if steps else max(z_lo * 1.02, z_lo + 1e-3)
+        # first the proven bound itself (often tight: locks, items too big), then bisect
+        z = 0.5 * (z_lo + z_hi) if steps else (z_lo * (1 + 1e-6) + 1e-6 if z_lo > 0 else 1e-3)
         steps += 1
         found = _search(widened(model, z), state, best, budget)
         if found is not None:
