@@ -18,7 +18,7 @@ import pandas as pd
 from spmopt.data.geo import haversine_km
 from spmopt.errors import DataError
 from spmopt.solver import SolveInfo, relative_gap
-from spmopt.territory.build import AlignmentSettings, BuiltAlignment, _groups
+from spmopt.territory.build import AlignmentSettings, BuiltAlignment
 from spmopt.territory.engine import EngineResult
 from spmopt.territory.metrics import attribute_values, evaluate
 from spmopt.territory.phases.compromise import row_violations
@@ -67,7 +67,7 @@ def assemble(built: BuiltAlignment, solutions: list[GroupSolution], t0: float) -
         infos,
         [s.diagnosis for s in solutions if s.diagnosis],
         built.tolerance,
-        built.shares,
+        _target_totals(built),
         built.current,
         t0,
         [i.message for i in infos],
@@ -101,7 +101,7 @@ def _result(
     infos: list[SolveInfo],
     diagnoses: list[str],
     tolerance: dict[str, float],
-    shares: dict[str, np.ndarray],
+    targets: dict[str, np.ndarray],
     cur: np.ndarray,
     t0: float,
     methods: list[str],
@@ -133,7 +133,6 @@ def _result(
         rp["lon"].to_numpy(float)[k],
     )
     assignment["moved"] = (cur[ok] >= 0) & (cur[ok] != k)
-    targets = _target_totals(settings, acc, rp, shares, tolerance)
     summary, metrics = evaluate(
         assignment, acc, rp, tolerance, targets, disruption_basis=settings.disruption_basis
     )
@@ -198,32 +197,17 @@ def _result(
     )
 
 
-def _target_totals(
-    settings: AlignmentSettings,
-    acc: pd.DataFrame,
-    rp: pd.DataFrame,
-    shares: dict[str, np.ndarray],
-    tolerance: dict[str, float],
-) -> dict[str, np.ndarray]:
-    """Target of each territory per attribute, as the model used them (per group)."""
-    K = len(rp)
+def _target_totals(built: BuiltAlignment) -> dict[str, np.ndarray]:
+    """Target of each territory per attribute, as the model used them (per group of
+    ``built``): potential, workload and every balanced attribute."""
+    acc, K = built.accounts, len(built.reps)
     out: dict[str, np.ndarray] = {}
-    cur = np.full(len(acc), -1)
-    lk = np.full(len(acc), -1)
-    if "current_territory" in acc.columns or "locked_territory" in acc.columns:
-        kpos = {t: k for k, t in enumerate(rp["territory_id"].astype(str))}
-        for col, arr in (("current_territory", cur), ("locked_territory", lk)):
-            if col in acc.columns:
-                s = acc[col].astype("string").to_numpy(dtype=object, na_value=None)
-                arr[:] = [kpos.get(v, -1) if v is not None else -1 for v in s]
-    groups = _groups(settings, acc, rp, cur, lk)
-    attrs = list(dict.fromkeys(["potential", "workload", *tolerance]))
-    for attr in attrs:
+    for attr in dict.fromkeys(["potential", "workload", *built.tolerance]):
         v = attribute_values(acc, attr)
-        s_all = shares.get(attr, np.ones(K))
+        s_all = built.shares.get(attr, np.ones(K))
         t = np.zeros(K)
-        for _, ai, ki in groups:
-            s = s_all[ki]
-            t[ki] = v[ai].sum() * s / s.sum()
+        for g in built.groups:
+            s = s_all[g.territories]
+            t[g.territories] = v[g.accounts].sum() * s / s.sum()
         out[attr] = t
     return out

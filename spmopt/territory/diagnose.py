@@ -167,9 +167,9 @@ def describe(
             "add reps or relax balance"
         )
     mv = [v for v in viol if v.row == "disruption"]
+    raw = model.extra.get("basis_total", 0.0)
+    basis = float(raw) if isinstance(raw, int | float) else 0.0  # the disruption basis, total
     if mv:
-        raw = model.extra.get("basis_total", 0.0)
-        basis = float(raw) if isinstance(raw, int | float) else 0.0
         if basis > 0:
             share = mv[0].value / basis
             lines.append(
@@ -182,13 +182,11 @@ def describe(
                 f"disruption cap: exceeded by {mv[0].relative:.1%} in the best compromise; "
                 "raise max_disruption or relax balance"
             )
-    raw = model.extra.get("basis_total", 0.0)
-    basis_all = float(raw) if isinstance(raw, int | float) else 0.0
     keep = comp.disruption_keeping_bands
-    if keep is not None and basis_all > 0 and model.max_move is not None:
+    if keep is not None and basis > 0 and model.max_move is not None:
         lines.append(
             f"alternatively keep the balance bands and allow more disruption: "
-            f"max_disruption={_up(keep / basis_all):.3f} is feasible (moves "
-            f"{keep / basis_all:.1%} of the disruption basis)"
+            f"max_disruption={_up(keep / basis):.3f} is feasible (moves "
+            f"{keep / basis:.1%} of the disruption basis)"
         )
     return "\n".join(lines)

@@ -224,14 +224,7 @@ def _search(
         )
     else:
         assert state.reduced is not None
-        dual = state.dual
-        prices = (
-            elastic_prices(model)
-            if dual is None
-            else elastic_prices(
-                model, np.abs(dual.mu).max(axis=0), float(dual.gam.max(initial=0.0)), dual.nu
-            )
-        )
+        prices = elastic_prices(model, state.dual)
         found = restricted_lp_rounding(model, state.reduced, prices, start, budget)
         rounded = start if found is None else found
     # each step gets a quarter of the chain budget: an unreachable z must fail cheaply

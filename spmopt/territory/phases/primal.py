@@ -25,6 +25,7 @@ import numpy as np
 from spmopt.territory.chains import chain_repair
 from spmopt.territory.heuristics import repair
 from spmopt.territory.highs_model import build_submip, shares_of, solve_sub, solve_submip
+from spmopt.territory.lagrangian import Dual
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.state import Budget, SolveState
 
@@ -40,11 +41,10 @@ Prices = tuple[np.ndarray, np.ndarray, float]
 SMALL_MIP_COLUMNS = 5_000
 
 
-def elastic_prices(
-    model: AlignmentModel, mu_max: np.ndarray | None = None, gam_max: float = 0.0, nu: float = 0.0
-) -> Prices:
+def elastic_prices(model: AlignmentModel, dual: Dual | None = None) -> Prices:
     """Unit prices of violating each coupling row: ten times the largest multiplier of its
-    kind plus the cost of a typical item per unit of the row's quantity."""
+    kind in ``dual`` (none without one) plus the cost of a typical item per unit of the row's
+    quantity."""
     valid = model.valid()
     c = np.abs(model.cost[valid])
     c_typ = float(c.mean()) if c.size and c.mean() > 0 else 1.0
@@ -54,9 +54,11 @@ def elastic_prices(
         return float(x.mean()) if x.size else 1.0
 
     w_typ = np.array([typical(model.W[:, a]) for a in range(model.m)])
-    mu = np.zeros(model.m) if mu_max is None else mu_max
+    mu = np.zeros(model.m) if dual is None else np.abs(dual.mu).max(axis=0)
+    gam = 0.0 if dual is None else float(dual.gam.max(initial=0.0))
+    nu = 0.0 if dual is None else dual.nu
     p_bal = 10.0 * (mu + c_typ / w_typ)  # (m,)
-    p_cap = 10.0 * (gam_max + c_typ / typical(model.load))
+    p_cap = 10.0 * (gam + c_typ / typical(model.load))
     p_mv = 10.0 * (nu + c_typ / typical(model.move[valid]))
     return np.tile(p_bal, (model.K, 1)), np.full(model.K, p_cap), p_mv
 
@@ -206,12 +208,7 @@ def primal(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveSta
     t0 = time.perf_counter()
     work = budget.work
     dual = state.dual
-    if dual is not None:
-        prices = elastic_prices(
-            model, np.abs(dual.mu).max(axis=0), float(dual.gam.max(initial=0.0)), dual.nu
-        )
-    else:
-        prices = elastic_prices(model)
+    prices = elastic_prices(model, dual)
     rounded: np.ndarray | None = None
     if state.shares is not None:
         rounded = round_shares(model, state.shares)
