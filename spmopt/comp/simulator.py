@@ -21,9 +21,10 @@ differences between plans carry no sampling noise from the attainment.
 from __future__ import annotations
 
 import calendar
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numba as nb
 import numpy as np
@@ -34,10 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from spmopt.comp import _kernels
 from spmopt.comp.attainment import AttainmentDistribution, LogNormal, seed_key
 from spmopt.comp.plan import CompPlan
+from spmopt.contracts import Estimator, ResultContract, check_status
 from spmopt.errors import ConfigError, DataError
+from spmopt.protocols import CostTargets, ForecastSampler, SamplePathsLike
+from spmopt.quota.result import QuotaResult
 from spmopt.settings_errors import format_validation_error
 
 __all__ = [
+    "CompSimulator",
     "CostSimulation",
     "Overrides",
     "PlanComparison",
@@ -117,6 +122,25 @@ class Overrides(BaseModel):
         return ", ".join(parts) or "none"
 
 
+OverridesLike: TypeAlias = Overrides | Mapping[str, Any] | None
+"""What-if overrides: an :class:`Overrides`, its mapping, or None for none."""
+PlanLike: TypeAlias = CompPlan | Mapping[str, Any] | str | os.PathLike[str]
+"""A :class:`CompPlan`, its mapping, or the path of its YAML file."""
+PlansLike: TypeAlias = Mapping[str, PlanLike] | Sequence[CompPlan]
+"""Plans by name, or a sequence of plans (named by ``CompPlan.name``)."""
+QuotasLike: TypeAlias = QuotaResult | pd.DataFrame
+"""A :class:`~spmopt.quota.QuotaResult` or a table ``rep_id, quota`` (optionally ``period``)."""
+ForecastLike: TypeAlias = AttainmentDistribution | ForecastSampler | SamplePathsLike | None
+"""A forecast with ``samples``, given sample paths, an attainment distribution, or None."""
+
+
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _pct(x: NDArray[np.float64], q: float) -> float:
     return float(np.percentile(x, q)) if x.size else float("nan")
 
@@ -129,8 +153,8 @@ def _p3(x: NDArray[np.float64]) -> list[float]:
 
 
 @dataclass(frozen=True, repr=False)
-class CostSimulation:
-    """Result of :func:`simulate`.
+class CostSimulation(ResultContract):
+    """Result of :meth:`CompSimulator.simulate` (and :func:`simulate`).
 
     Attributes
     ----------
@@ -154,6 +178,9 @@ class CostSimulation:
         share_at_quota``.
     plan_name, n_draws, seed, overrides, assumptions
         What was simulated, and how (attainment source, quota source, common shock...).
+    status : str
+        ``"ok"``, or ``"failed"`` when a check (CCOS band, margin floor) fails; see
+        :mod:`spmopt.contracts`.
     kept_incentive, kept_attainment : ndarray (n_keep, n_reps)
         Rep-level payouts and attainment of the first ``n_keep`` draws (see :meth:`payouts`).
     """
@@ -167,6 +194,7 @@ class CostSimulation:
     seed: int
     overrides: Overrides
     assumptions: dict[str, Any] = field(default_factory=dict)
+    status: str = "ok"
     kept_incentive: NDArray[np.float32] = field(
         default_factory=lambda: np.zeros((0, 0), np.float32), repr=False, compare=False
     )
@@ -174,9 +202,36 @@ class CostSimulation:
         default_factory=lambda: np.zeros((0, 0), np.float32), repr=False, compare=False
     )
 
+    def __post_init__(self) -> None:
+        check_status(self.status)
+
     def to_frame(self) -> pd.DataFrame:
         """The per-draw company table (``draws``)."""
         return self.draws.copy()
+
+    def _problem(self) -> str:
+        failed = self.checks.loc[~self.checks["passed"].astype(bool), "check"].tolist()
+        return "failed check(s): " + "; ".join(map(str, failed)) if failed else "no failed check"
+
+    def summary_row(self) -> dict[str, Any]:
+        """Headline figures: ``expected_cost, cost_p10, cost_p50, cost_p90`` (incentive cost of
+        the plan year [currency]), ``ccos`` (expected incentive / expected revenue),
+        ``margin_after_comp`` [share of revenue], ``p_ccos_breach, p_margin_breach``
+        (probabilities, NaN without that target) and ``comp_passes`` (None without targets)."""
+        s = self.summary
+        keys = {
+            "expected_cost": "expected_incentive",
+            "cost_p10": "incentive_p10",
+            "cost_p50": "incentive_p50",
+            "cost_p90": "incentive_p90",
+            "ccos": "ccos",
+            "margin_after_comp": "margin_after_comp",
+            "p_ccos_breach": "p_ccos_breach",
+            "p_margin_breach": "p_margin_breach",
+        }
+        row: dict[str, Any] = {k: _num(s.get(v)) for k, v in keys.items()}
+        row["comp_passes"] = self.passed
+        return row
 
     def by_role(self) -> pd.DataFrame:
         """Per role: ``n_reps``, ``target_incentive`` (prorated sum), ``expected_incentive``,
@@ -621,6 +676,7 @@ def _run(
     names: Sequence[str],
     n_keep: int,
     max_breach_prob: float,
+    chunk_draws: int | None = None,
 ) -> list[CostSimulation]:
     if int(n_draws) < 1:
         raise ConfigError(f"n_draws must be >= 1, got {n_draws}")
@@ -640,7 +696,10 @@ def _run(
     per_draw = max(nr, 1)
     if next(iter(sources.values())).kind != "parametric":
         per_draw *= 12  # monthly sample paths of the plan year, float64
-    chunk = max(64, min(n_draws, _CHUNK_ELEMENTS // per_draw))
+    if chunk_draws is None:
+        chunk = max(64, min(n_draws, _CHUNK_ELEMENTS // per_draw))
+    else:
+        chunk = max(1, min(n_draws, int(chunk_draws)))
     # rep-level draws kept for per-rep percentiles: at most ~8M values (32 MB per array)
     n_keep = max(0, min(int(n_keep), n_draws, max(256, _KEEP_ELEMENTS // max(nr, 1))))
     n_blocks = max(1, nb.get_num_threads()) * 2
@@ -886,6 +945,7 @@ def _finish(
         checks[-1]["p_breach"] if (floor is not None and gm is not None) else np.nan
     )
     summary["passed"] = bool(checks_df["passed"].all()) if checks else None
+    status = "failed" if summary["passed"] is False else "ok"
 
     rep_sum = acc.rep_sum.sum(axis=0)
     rep_sum2 = acc.rep_sum2.sum(axis=0)
@@ -940,6 +1000,7 @@ def _finish(
         seed=seed,
         overrides=ov,
         assumptions=notes,
+        status=status,
         kept_incentive=acc.keep,
         kept_attainment=acc.keep_att,
     )
@@ -955,93 +1016,173 @@ def _coerce_plan(plan: Any) -> CompPlan:
     raise ConfigError(f"plan must be a CompPlan, a mapping or a YAML path, got {type(plan)}")
 
 
-def simulate(
-    plan: CompPlan | Mapping[str, Any] | str,
-    quotas: Any,
-    forecast: Any = None,
-    n_draws: int = 10_000,
-    seed: int = 0,
-    reps: pd.DataFrame | None = None,
-    targets: Any = None,
-    overrides: Overrides | Mapping[str, Any] | None = None,
-    *,
-    n_keep: int = 4_096,
-    max_breach_prob: float = 0.10,
-) -> CostSimulation:
-    """Simulate the cost of an incentive plan.
+class CompSimulator(Estimator):
+    """Monte Carlo cost of incentive plans: settings here, plans and data in :meth:`simulate`.
 
     Parameters
     ----------
-    plan : CompPlan, mapping or path
-        The plan (a mapping or YAML path is validated into a :class:`CompPlan`).
-    quotas : QuotaResult or DataFrame
-        ``rep_id`` and ``quota`` [currency]: one row per rep (annual quota) or per rep and
-        ``period`` (month start; the active months of mid-year hires are summed). A
-        ``forecast`` column gives each rep's expected attainment to parametric distributions
-        whose ``mean`` is None.
-    forecast : ForecastResult, SamplePaths or AttainmentDistribution, optional
-        Revenue uncertainty. A ForecastResult is sampled in chunks
-        (``forecast.samples(n, seed, level="rep")``) and attainment is the rep's revenue over
-        the active months divided by the active quota. An attainment distribution
-        (:class:`~spmopt.comp.Normal`, :class:`~spmopt.comp.LogNormal`,
-        :class:`~spmopt.comp.Empirical`, :class:`~spmopt.comp.Mixture`) draws attainment with a
-        common shock. None: lognormal, sd 0.25, common shock 10%, mean from the quotas'
-        forecast (reported in ``assumptions``).
     n_draws : int
         Monte Carlo draws (capped at the number of given sample paths).
     seed : int
         Seed: equal seeds give equal results, whatever the chunking or thread count.
-    reps : DataFrame, optional
-        ``rep_id`` with ``role``, and optionally ``target_incentive``, ``base_salary`` (per rep,
-        else the role's) and ``hire_date`` (proration within the plan year).
     targets : PlanningTargets, optional
-        ``gross_margin``, ``ccos_band``, ``margin_floor`` (and ``plan_year`` when the plan has
-        none): the checks.
+        ``gross_margin`` [share of revenue], ``ccos_band`` (low, high) [share of revenue],
+        ``margin_floor`` [share of revenue] (and ``plan_year`` when the plan has none): the
+        checks. None: no checks (``status`` is ``"ok"``, ``passed`` None).
     overrides : Overrides or mapping, optional
         What-ifs, e.g. ``{"revenue_change": -0.1}``, ``{"reps_at": {"share": 0.8,
-        "attainment": 1.2}}``, ``{"accelerator": 1.5}``.
+        "attainment": 1.2}}``, ``{"accelerator": 1.5}``. For :meth:`compare`, also a mapping of
+        plan name to overrides.
     n_keep : int
         Draws whose rep-level payouts and attainment are kept, for per-rep percentiles and
         :meth:`CostSimulation.payouts` (at most ~8M rep-draws: fewer draws for huge teams).
     max_breach_prob : float
-        A check passes when its probability of breach is at most this.
+        A check passes when its probability of breach is at most this (a share in [0, 1]).
+    chunk_draws : int, optional
+        Draws per chunk; None sizes chunks to ~2M rep-draws (~8 MB of float32 attainment). The
+        results do not depend on it.
 
-    Returns
-    -------
-    CostSimulation
+    Examples
+    --------
+    >>> sim = CompSimulator(n_draws=10_000, seed=0, targets=data.targets)  # doctest: +SKIP
+    >>> cost = sim.simulate(plan, quotas=q, forecast=fc, reps=data.reps)  # doctest: +SKIP
+    >>> cost.summary_row()["ccos"], cost.ok  # doctest: +SKIP
     """
-    p = _coerce_plan(plan)
-    ov = Overrides.coerce(overrides)
-    return _run(
-        [p], [ov], quotas, forecast, n_draws, seed, reps, targets, [p.name], n_keep, max_breach_prob
-    )[0]
+
+    def __init__(
+        self,
+        n_draws: int = 10_000,
+        seed: int = 0,
+        *,
+        targets: CostTargets | None = None,
+        overrides: OverridesLike = None,
+        n_keep: int = 4_096,
+        max_breach_prob: float = 0.10,
+        chunk_draws: int | None = None,
+    ) -> None:
+        self.n_draws = n_draws
+        self.seed = seed
+        self.targets = targets
+        self.overrides = overrides
+        self.n_keep = n_keep
+        self.max_breach_prob = max_breach_prob
+        self.chunk_draws = chunk_draws
+
+    def _validate(self) -> None:
+        def bad(key: str, fix: str) -> ConfigError:
+            return ConfigError(f"CompSimulator {key}={getattr(self, key)!r}: {fix}")
+
+        if not _whole(self.n_draws) or int(self.n_draws) < 1:
+            raise bad("n_draws", "n_draws must be a whole number >= 1, e.g. 10_000")
+        if not _whole(self.seed):
+            raise bad("seed", "give a whole number")
+        if not _whole(self.n_keep) or int(self.n_keep) < 0:
+            raise bad("n_keep", "give a whole number >= 0")
+        if not 0.0 <= float(self.max_breach_prob) <= 1.0:
+            raise bad("max_breach_prob", "give a probability in [0, 1], e.g. 0.10")
+        if self.chunk_draws is not None and (not _whole(self.chunk_draws) or self.chunk_draws < 1):
+            raise bad("chunk_draws", "give a whole number of draws >= 1, or None")
+
+    def simulate(
+        self,
+        plan: PlanLike,
+        *,
+        quotas: QuotasLike,
+        forecast: ForecastLike = None,
+        reps: pd.DataFrame | None = None,
+    ) -> CostSimulation:
+        """Simulate the cost of one incentive plan.
+
+        Parameters
+        ----------
+        plan : CompPlan, mapping or path
+            The plan (a mapping or YAML path is validated into a :class:`CompPlan`).
+        quotas : QuotaResult or DataFrame
+            ``rep_id`` and ``quota`` [currency]: one row per rep (annual quota) or per rep and
+            ``period`` (month start; the active months of mid-year hires are summed). A
+            ``forecast`` column gives each rep's expected attainment to parametric
+            distributions whose ``mean`` is None.
+        forecast : ForecastResult, SamplePaths or AttainmentDistribution, optional
+            Revenue uncertainty. A ForecastResult is sampled in chunks
+            (``forecast.samples(n, seed, level="rep")``) and attainment is the rep's revenue
+            over the active months divided by the active quota. An attainment distribution
+            (:class:`~spmopt.comp.Normal`, :class:`~spmopt.comp.LogNormal`,
+            :class:`~spmopt.comp.Empirical`, :class:`~spmopt.comp.Mixture`) draws attainment
+            with a common shock. None: lognormal, sd 0.25, common shock 10%, mean from the
+            quotas' forecast (reported in ``assumptions``).
+        reps : DataFrame, optional
+            ``rep_id`` with ``role``, and optionally ``target_incentive``, ``base_salary``
+            [currency/yr] (per rep, else the role's) and ``hire_date`` (proration within the
+            plan year).
+
+        Returns
+        -------
+        CostSimulation
+        """
+        self._validate()
+        p = _coerce_plan(plan)
+        ov = Overrides.coerce(self.overrides)
+        return self._run([p], [ov], [p.name], quotas, forecast, reps)[0]
+
+    def compare(
+        self,
+        plans: PlansLike,
+        *,
+        quotas: QuotasLike,
+        forecast: ForecastLike = None,
+        reps: pd.DataFrame | None = None,
+    ) -> PlanComparison:
+        """Simulate several plans (or what-ifs) on the same draws (common random numbers).
+
+        Parameters
+        ----------
+        plans : mapping of name to plan, or sequence of plans
+            The first is the reference of :attr:`PlanComparison.delta`. The ``overrides``
+            setting may map plan names to overrides (``{"base": {}, "downturn":
+            {"revenue_change": -0.1}}`` compares what-ifs of one plan).
+        quotas, forecast, reps
+            As in :meth:`simulate`.
+
+        Returns
+        -------
+        PlanComparison
+        """
+        self._validate()
+        names, plist = _named_plans(plans)
+        ovs = _per_plan_overrides(self.overrides, names)
+        sims = self._run(plist, ovs, names, quotas, forecast, reps)
+        return _comparison(names, sims)
+
+    def _run(
+        self,
+        plans: Sequence[CompPlan],
+        overrides: Sequence[Overrides],
+        names: Sequence[str],
+        quotas: QuotasLike,
+        forecast: ForecastLike,
+        reps: pd.DataFrame | None,
+    ) -> list[CostSimulation]:
+        return _run(
+            plans,
+            overrides,
+            quotas,
+            forecast,
+            int(self.n_draws),
+            int(self.seed),
+            reps,
+            self.targets,
+            names,
+            int(self.n_keep),
+            float(self.max_breach_prob),
+            self.chunk_draws,
+        )
 
 
-def compare_plans(
-    plans: Mapping[str, CompPlan | Mapping[str, Any] | str] | Sequence[CompPlan],
-    quotas: Any,
-    forecast: Any = None,
-    n_draws: int = 10_000,
-    seed: int = 0,
-    reps: pd.DataFrame | None = None,
-    targets: Any = None,
-    overrides: Overrides | Mapping[str, Any] | None = None,
-    *,
-    n_keep: int = 4_096,
-    max_breach_prob: float = 0.10,
-) -> PlanComparison:
-    """Simulate several plans (or what-ifs) on the same draws (common random numbers).
+def _whole(v: Any) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
-    Parameters
-    ----------
-    plans : mapping of name to plan, or sequence of plans
-        The first is the reference of :attr:`PlanComparison.delta`.
-    overrides : Overrides, mapping, or mapping of plan name to overrides
-        One set for every plan, or one per plan name (``{"base": {}, "downturn":
-        {"revenue_change": -0.1}}`` compares what-ifs of one plan).
 
-    Other parameters are those of :func:`simulate`.
-    """
+def _named_plans(plans: PlansLike) -> tuple[list[str], list[CompPlan]]:
     if isinstance(plans, Mapping):
         names = [str(k) for k in plans]
         plist = [_coerce_plan(v) for v in plans.values()]
@@ -1052,18 +1193,21 @@ def compare_plans(
             names = [f"{n} [{i}]" for i, n in enumerate(names)]
     if not plist:
         raise ConfigError("compare_plans needs at least one plan")
+    return names, plist
+
+
+def _per_plan_overrides(overrides: OverridesLike, names: list[str]) -> list[Overrides]:
     if (
         isinstance(overrides, Mapping)
         and overrides
         and set(overrides) <= set(names)
         and all(isinstance(v, (Mapping, Overrides)) or v is None for v in overrides.values())
     ):
-        ovs = [Overrides.coerce(overrides.get(n)) for n in names]  # type: ignore[arg-type]
-    else:
-        ovs = [Overrides.coerce(overrides)] * len(plist)  # type: ignore[arg-type]
-    sims = _run(
-        plist, ovs, quotas, forecast, n_draws, seed, reps, targets, names, n_keep, max_breach_prob
-    )
+        return [Overrides.coerce(overrides.get(n)) for n in names]  # type: ignore[arg-type]
+    return [Overrides.coerce(overrides)] * len(names)
+
+
+def _comparison(names: list[str], sims: list[CostSimulation]) -> PlanComparison:
     summary = pd.DataFrame(
         [s.summary for s in sims], index=pd.Index(names, name="plan")
     ).infer_objects()
@@ -1084,3 +1228,74 @@ def compare_plans(
     return PlanComparison(
         summary=summary, delta=delta, simulations=dict(zip(names, sims, strict=True))
     )
+
+
+def simulate(
+    plan: PlanLike,
+    quotas: QuotasLike,
+    forecast: ForecastLike = None,
+    n_draws: int = 10_000,
+    seed: int = 0,
+    reps: pd.DataFrame | None = None,
+    targets: CostTargets | None = None,
+    overrides: OverridesLike = None,
+    *,
+    n_keep: int = 4_096,
+    max_breach_prob: float = 0.10,
+) -> CostSimulation:
+    """Simulate the cost of an incentive plan: the functional form of
+    :meth:`CompSimulator.simulate`.
+
+    ``simulate(plan, quotas, forecast, n_draws, seed, reps, targets, overrides)`` equals
+    ``CompSimulator(n_draws, seed, targets=targets, overrides=overrides, n_keep=n_keep,
+    max_breach_prob=max_breach_prob).simulate(plan, quotas=quotas, forecast=forecast,
+    reps=reps)``; see :class:`CompSimulator` for the parameters.
+
+    Returns
+    -------
+    CostSimulation
+    """
+    return CompSimulator(
+        n_draws,
+        seed,
+        targets=targets,
+        overrides=overrides,
+        n_keep=n_keep,
+        max_breach_prob=max_breach_prob,
+    ).simulate(plan, quotas=quotas, forecast=forecast, reps=reps)
+
+
+def compare_plans(
+    plans: PlansLike,
+    quotas: QuotasLike,
+    forecast: ForecastLike = None,
+    n_draws: int = 10_000,
+    seed: int = 0,
+    reps: pd.DataFrame | None = None,
+    targets: CostTargets | None = None,
+    overrides: OverridesLike = None,
+    *,
+    n_keep: int = 4_096,
+    max_breach_prob: float = 0.10,
+) -> PlanComparison:
+    """Several plans (or what-ifs) on the same draws: the functional form of
+    :meth:`CompSimulator.compare`.
+
+    Parameters
+    ----------
+    plans : mapping of name to plan, or sequence of plans
+        The first is the reference of :attr:`PlanComparison.delta`.
+    overrides : Overrides, mapping, or mapping of plan name to overrides
+        One set for every plan, or one per plan name (``{"base": {}, "downturn":
+        {"revenue_change": -0.1}}`` compares what-ifs of one plan).
+
+    Other parameters are those of :func:`simulate`.
+    """
+    return CompSimulator(
+        n_draws,
+        seed,
+        targets=targets,
+        overrides=overrides,
+        n_keep=n_keep,
+        max_breach_prob=max_breach_prob,
+    ).compare(plans, quotas=quotas, forecast=forecast, reps=reps)

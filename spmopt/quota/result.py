@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from spmopt.contracts import ResultContract, check_status
 from spmopt.errors import InfeasibleError
 from spmopt.quota.baselines import last_year_growth, ratchet
 from spmopt.quota.metrics import attainment_metrics, fairness_metrics
@@ -33,7 +35,7 @@ class QuotaContext:
 
 
 @dataclass(frozen=True, repr=False)
-class QuotaResult:
+class QuotaResult(ResultContract):
     """Quotas set by :class:`spmopt.quota.QuotaSetter`.
 
     Attributes
@@ -56,7 +58,8 @@ class QuotaResult:
         Roll-up, over-assignment (configured and realised, territory and carried), fairness
         (spread of quota/potential), achievability, counts, solver statistics.
     status : str
-        ``optimal``, ``feasible``, ``time_limit``, ``infeasible`` or ``error``.
+        ``optimal``, ``feasible``, ``time_limit``, ``infeasible`` or ``error`` (the vocabulary
+        of :mod:`spmopt.contracts`; :attr:`ok` is true for the first three).
     diagnosis : str or None
         Why the model is infeasible (reps and numbers), else None.
     conflicts : DataFrame
@@ -103,18 +106,72 @@ class QuotaResult:
             parts.append(f"expected share at quota={share:.0%}")
         return f"QuotaResult({', '.join(parts)})"
 
-    @property
-    def ok(self) -> bool:
-        """Whether quotas were set."""
-        return self.status in ("optimal", "feasible", "time_limit")
+    def __post_init__(self) -> None:
+        check_status(self.status)
 
-    def raise_if_infeasible(self) -> QuotaResult:
-        """Raise :class:`spmopt.InfeasibleError` (with the diagnosis) unless quotas were set."""
+    def _problem(self) -> str:
+        return str(self.diagnosis or f"status {self.status}")
+
+    def raise_for_status(self) -> QuotaResult:
+        """Return ``self`` when quotas were set; else raise :class:`spmopt.InfeasibleError`.
+
+        The error's ``diagnosis`` is the :attr:`conflicts` table (reps, constraints, numbers).
+        """
         if not self.ok:
             raise InfeasibleError(
                 f"quota model {self.status}: {self.diagnosis}", diagnosis=self.conflicts
             )
         return self
+
+    def raise_if_infeasible(self) -> QuotaResult:
+        """Deprecated alias of :meth:`raise_for_status` (removed in the next release)."""
+        warnings.warn(
+            "QuotaResult.raise_if_infeasible() is deprecated; use raise_for_status()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.raise_for_status()
+
+    def summary_row(self) -> dict[str, Any]:
+        """Headline figures as one flat dict.
+
+        Keys: ``company_target`` and ``quota_total`` (the roll-up of territory quotas)
+        [currency/yr], ``over_assignment`` (``quota_total / company_target - 1``),
+        ``quota_spread`` (coefficient of variation of quota / potential across territories;
+        lower is fairer), ``share_at_quota`` (expected share of reps at or above quota, mean
+        of ``annual.p_attain``; NaN without draws) and ``quota_status``.
+        """
+        m = self.metrics
+        target = _num(m.get("company_target"))
+        if "roll_up" in m:
+            total = _num(m["roll_up"])
+        elif "quota" in self.annual:
+            total = float(self.annual["quota"].sum())
+        else:
+            total = float("nan")
+        ok_target = bool(target) and target == target
+        spread = _num(m["quota_potential_cv"]) if "quota_potential_cv" in m else self._spread()
+        p_attain = self.annual["p_attain"] if "p_attain" in self.annual else pd.Series(dtype=float)
+        return {
+            "company_target": target,
+            "quota_total": total,
+            "over_assignment": total / target - 1.0 if ok_target else float("nan"),
+            "quota_spread": spread,
+            "share_at_quota": float(p_attain.mean()) if len(p_attain) else float("nan"),
+            "quota_status": str(self.status),
+        }
+
+    def _spread(self) -> float:
+        """CV of quota / potential from ``annual`` (NaN under two territories with potential)."""
+        a = self.annual
+        if not {"quota", "potential"} <= set(a.columns):
+            return float("nan")
+        pot = a["potential"].to_numpy(float)
+        ratio = a["quota"].to_numpy(float) / np.where(pot > 0, pot, np.nan)
+        ratio = ratio[np.isfinite(ratio)]
+        if len(ratio) < 2 or ratio.mean() == 0:
+            return float("nan")
+        return float(ratio.std() / ratio.mean())
 
     def to_frame(self) -> pd.DataFrame:
         """The quota table (territory x period)."""
@@ -187,6 +244,13 @@ class QuotaResult:
     def compare(self) -> pd.DataFrame:
         """This result beside the historical baselines: one row per method, metrics as columns."""
         return compare({self.method: self})
+
+
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 _COMPARE_COLS = [

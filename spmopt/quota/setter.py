@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spmopt.contracts import STATUSES
 from spmopt.errors import ConfigError
 from spmopt.quota.inputs import TerritoryInputs, build_inputs
 from spmopt.quota.metrics import attainment_metrics, fairness_metrics
@@ -733,7 +734,7 @@ class QuotaSetter:
             quotas=empty_q,
             annual=pd.DataFrame(columns=["rep_id", "territory_id", "quota", "p_attain"]),
             metrics=metrics,
-            status=status,
+            status=status if status in STATUSES else "error",
             diagnosis=text,
             conflicts=conflicts,
             notes=notes,

@@ -99,7 +99,7 @@ def test_floor_above_cap_names_rep_and_numbers() -> None:
     assert "104,000" in res.diagnosis and "80,000" in res.diagnosis  # floor and cap amounts
     assert res.conflicts.iloc[0]["constraint"] == "floor above cap"
     with pytest.raises(InfeasibleError, match="R1"):
-        res.raise_if_infeasible()
+        res.raise_for_status()
 
 
 def test_floors_exceeding_target_are_diagnosed_with_largest_floors() -> None:

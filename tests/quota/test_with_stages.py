@@ -18,9 +18,9 @@ def test_alignment_and_forecast_results(small_data: PlanningData) -> None:
         sales=d.sales,
         targets=d.targets,
     )
-    al = spm.territory.TerritoryAligner({"potential": 0.10}, time_limit=10).solve(
-        d.accounts, d.reps
-    )
+    al = spm.territory.TerritoryAligner(
+        {"potential": 0.10}, solver=spm.SolverOptions(time_limit=10)
+    ).solve(d.accounts, d.reps)
     assert al.status in ("optimal", "feasible", "time_limit")
     hist = spm.forecast.build_history(d.sales, al.assignment, d.reps)
     fc = spm.forecast.RevenueForecaster(horizon=12, seed=0).fit(hist).predict()
