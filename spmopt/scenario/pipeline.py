@@ -298,7 +298,7 @@ def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: Fore
         sales=data.sales,
         targets=data.targets,
     )
-    return result.raise_if_infeasible()
+    return result.raise_for_status()
 
 
 def comp_stage(scenario: Scenario, data: PlanningData, quotas: Any, fc: ForecastStage) -> Any:
