@@ -10,17 +10,29 @@ one scenario or for batches of what-ifs on Dask.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spmopt.data import PlanningData, PlanningTargets, load_example, read_planning_data
 from spmopt.errors import ConfigError, DataError, InfeasibleError, SpmoptError
-from spmopt.solver import SolveInfo, SolverOptions
+
+if TYPE_CHECKING:
+    from spmopt.data import PlanningData, PlanningTargets, load_example, read_planning_data
+    from spmopt.scenario import Scenario
+    from spmopt.solver import SolveInfo, SolverOptions
 
 __version__ = "0.1.0"
 
 _SUBMODULES = ("territory", "forecast", "quota", "comp", "scenario", "report", "data", "geo",
                "health")  # fmt: skip
-_LAZY = {"Scenario": ("spmopt.scenario", "Scenario")}
+# pandas, numpy and scipy load on first use too, so that `spmopt --help` answers at once
+_LAZY = {
+    "Scenario": ("spmopt.scenario", "Scenario"),
+    "PlanningData": ("spmopt.data", "PlanningData"),
+    "PlanningTargets": ("spmopt.data", "PlanningTargets"),
+    "load_example": ("spmopt.data", "load_example"),
+    "read_planning_data": ("spmopt.data", "read_planning_data"),
+    "SolveInfo": ("spmopt.solver", "SolveInfo"),
+    "SolverOptions": ("spmopt.solver", "SolverOptions"),
+}
 
 __all__ = [
     "ConfigError",

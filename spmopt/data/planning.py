@@ -11,12 +11,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from spmopt.data.schema import ID_COLUMNS
 from spmopt.data.targets import PlanningTargets
 from spmopt.data.validate import validate_tables
 from spmopt.errors import ConfigError, DataError
 from spmopt.io_utils import atomic_dir, atomic_write_frame
 
-__all__ = ["PlanningData", "assemble_planning_data", "read_planning_data"]
+__all__ = ["PlanningData", "assemble_planning_data", "read_csv_table", "read_planning_data"]
 
 _TABLES = ("accounts", "reps", "sales")
 
@@ -147,29 +148,130 @@ class PlanningData:
         return path
 
 
-def _read_table(folder: Path, name: str) -> pd.DataFrame:
+_DATE_COLUMNS = {"sales": ("period",), "reps": ("hire_date",)}
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _first_line(p: Path) -> bytes:
+    import gzip
+
+    opener: Any = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rb") as fh:
+        line: bytes = fh.readline(1 << 20)
+    return line
+
+
+def _sniff_separator(header: bytes) -> str:
+    """The field separator of a CSV header line: the most frequent of ``,``, ``;``, tab and
+    ``|`` (comma when none occurs)."""
+    counts = {sep: header.count(sep.encode()) for sep in _SEPARATOR_NAMES}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_table(
+    p: Path,
+    name: str,
+    *,
+    encoding: str | None = None,
+    sep: str | None = None,
+    dayfirst: bool | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read one planning table from a CSV file, the way the file is written.
+
+    The encoding is UTF-8 (with or without a byte-order mark), else Windows-1252 / Latin-1
+    with a warning; the separator is sniffed from the header (``,``, ``;``, tab, ``|``); dates
+    written ``dd/mm/yyyy`` or ``mm/dd/yyyy`` are read as the values show (see
+    :func:`spmopt.data.validate.parse_dates`).
+
+    Parameters
+    ----------
+    p : Path
+        The ``.csv`` (or ``.csv.gz``) file.
+    name : str
+        The planning table it holds (``accounts``, ``reps``, ``sales``).
+    encoding, sep : str, optional
+        Force the text encoding or the separator.
+    dayfirst : bool, optional
+        Force day-first (``True``) or month-first (``False``) dates.
+
+    Returns
+    -------
+    DataFrame, list of str
+        The table (ids as strings, dates parsed) and warnings, one line each.
+
+    Raises
+    ------
+    spmopt.DataError
+        The file cannot be read, naming the file and the option that reads it.
+    """
+    from spmopt.data.validate import parse_dates
+
+    warnings: list[str] = []
+    header = _first_line(p)
+    if sep is None:
+        sep = _sniff_separator(header)
+        if sep != ",":
+            warnings.append(f"{p.name} is {_SEPARATOR_NAMES[sep]}-separated; read it so")
+    if encoding is None:
+        encodings = ["utf-8-sig", "cp1252", "latin-1"]
+    else:
+        encodings = [encoding]
+    dtypes = dict.fromkeys(ID_COLUMNS, "str")
+    frame: pd.DataFrame | None = None
+    for enc in encodings:
+        try:
+            frame = pd.read_csv(p, sep=sep, dtype=dtypes, encoding=enc)  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            if encoding is not None:
+                raise DataError(
+                    f"cannot read {p.name} as {encoding}",
+                    table=name,
+                    fix="pass the file's encoding as encoding= to read_planning_data (e.g. "
+                    "encoding='cp1252'), or save it as UTF-8",
+                ) from None
+            continue
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise DataError(
+                f"cannot read {p.name}: {exc}",
+                table=name,
+                fix=f"check that {p} is a {_SEPARATOR_NAMES.get(sep, repr(sep))}-separated "
+                "text table with one header line (or pass sep= and encoding= to "
+                "read_planning_data)",
+            ) from None
+        if enc in ("cp1252", "latin-1"):
+            warnings.append(
+                f"{p.name} is not UTF-8: read as {enc}; if names look wrong, pass encoding= "
+                "to read_planning_data or save the file as UTF-8"
+            )
+        break
+    if frame is None:  # pragma: no cover - latin-1 decodes any byte
+        raise DataError(
+            f"cannot decode {p.name}",
+            table=name,
+            fix="pass encoding= to read_planning_data, or save the file as UTF-8",
+        )
+    for col in _DATE_COLUMNS.get(name, ()):
+        if col in frame.columns:
+            frame[col] = parse_dates(frame[col], table=name, column=col, dayfirst=dayfirst)
+    return frame, warnings
+
+
+def _read_table(folder: Path, name: str, warnings: list[str], **options: Any) -> pd.DataFrame:
     for suffix in (".parquet", ".csv", ".csv.gz"):
         p = folder / f"{name}{suffix}"
         if p.exists():
+            if suffix != ".parquet":
+                frame, warns = read_csv_table(p, name, **options)
+                warnings += warns
+                return frame
             try:
-                if suffix == ".parquet":
-                    return pd.read_parquet(p)
-                return pd.read_csv(
-                    p,
-                    dtype={
-                        "account_id": "str",
-                        "rep_id": "str",
-                        "territory_id": "str",
-                        "current_territory": "str",
-                        "locked_territory": "str",
-                        "basic_unit": "str",
-                    },
-                )
-            except (OSError, ValueError, pd.errors.ParserError) as exc:
+                return pd.read_parquet(p)
+            except (OSError, ValueError) as exc:
                 raise DataError(
                     f"cannot read {p.name}: {exc}",
                     table=name,
-                    fix=f"check that {p} is a valid {suffix.lstrip('.')} file",
+                    fix=f"check that {p} is a Parquet file (or write the table as {name}.csv)",
                 ) from None
     raise DataError(
         f"no {name}.csv or {name}.parquet in {folder}",
@@ -187,6 +289,9 @@ def read_planning_data(
     columns: Any = None,
     plan: str | Path | Mapping[str, Any] | None = None,
     targets: str | Path | PlanningTargets | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    dayfirst: bool | None = None,
 ) -> PlanningData:
     """Read planning data from a folder, an Excel workbook, a database URL or a source file.
 
@@ -212,6 +317,10 @@ def read_planning_data(
         ``columns=["accounts.potential <- crm.accounts.annual_potential_usd"]``.
     plan, targets : optional
         Comp plan and targets files (default: found next to the data, or in the database).
+    encoding, sep, dayfirst : optional
+        How a folder's CSV files are written, where the reader's detection (UTF-8, else
+        Windows-1252 with a warning; separator from the header; day-first dates when a day
+        is above 12) is not enough. Warnings land in ``data.meta["read_warnings"]``.
     """
     from spmopt.data.sources import source_kind
 
@@ -240,7 +349,8 @@ def read_planning_data(
         raise ConfigError(
             "tables=, queries= and columns= apply to a database URL or a workbook, not to a folder"
         )
-    return _read_folder(path, validate=validate)
+    options = {"encoding": encoding, "sep": sep, "dayfirst": dayfirst}
+    return _read_folder(path, validate=validate, **options)
 
 
 def _read_source_file(path: str | Path, validate: bool) -> PlanningData:
@@ -263,7 +373,7 @@ def _read_source_file(path: str | Path, validate: bool) -> PlanningData:
     return dataclasses.replace(data, source=str(path))
 
 
-def _read_folder(path: str | Path, validate: bool = True) -> PlanningData:
+def _read_folder(path: str | Path, validate: bool = True, **options: Any) -> PlanningData:
     """Read a planning folder: ``accounts``, ``reps``, ``sales`` (CSV or Parquet), ``plan.yaml``
     and ``targets.yaml`` (both optional).
 
@@ -273,6 +383,8 @@ def _read_folder(path: str | Path, validate: bool = True) -> PlanningData:
         The folder.
     validate : bool
         Validate and normalise the tables (raises :class:`spmopt.DataError` on the first problem).
+    **options
+        ``encoding``, ``sep``, ``dayfirst`` of the CSV files (see :func:`read_csv_table`).
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -281,10 +393,13 @@ def _read_folder(path: str | Path, validate: bool = True) -> PlanningData:
             table="accounts",
             fix="give the folder holding accounts.csv, reps.csv and sales.csv",
         )
-    tables = {name: _read_table(folder, name) for name in _TABLES}
+    warnings: list[str] = []
+    tables = {name: _read_table(folder, name, warnings, **options) for name in _TABLES}
     plan = folder / "plan.yaml" if (folder / "plan.yaml").exists() else None
     targets = folder / "targets.yaml" if (folder / "targets.yaml").exists() else None
-    return assemble_planning_data(tables, plan, targets, str(folder), validate)
+    return assemble_planning_data(
+        tables, plan, targets, str(folder), validate, meta={"read_warnings": warnings}
+    )
 
 
 def _load_plan(plan: Any, text: str | None = None) -> dict[str, Any] | None:
@@ -329,6 +444,7 @@ def assemble_planning_data(
     *,
     plan_text: str | None = None,
     targets_text: str | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> PlanningData:
     """:class:`PlanningData` from the three tables read by a reader, the plan and targets (a
     path, an object or YAML text), validated unless ``validate`` is false."""
@@ -339,5 +455,6 @@ def assemble_planning_data(
         plan=_load_plan(plan, plan_text),
         targets=_load_targets(targets, targets_text),
         source=source,
+        meta=dict(meta or {}),
     )
     return data.validate() if validate else data

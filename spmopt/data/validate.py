@@ -8,7 +8,9 @@ offending rows and the fix.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,14 @@ import pandas as pd
 from spmopt.data.schema import TABLES, TableSpec
 from spmopt.errors import DataError
 
-__all__ = ["check_table", "coerce_table", "cross_checks", "validate_tables"]
+__all__ = [
+    "check_table",
+    "coerce_table",
+    "cross_checks",
+    "data_warnings",
+    "parse_dates",
+    "validate_tables",
+]
 
 
 def _ids(frame: pd.DataFrame, mask: np.ndarray | pd.Series, key: Iterable[str]) -> list[object]:
@@ -33,9 +42,23 @@ def _ids(frame: pd.DataFrame, mask: np.ndarray | pd.Series, key: Iterable[str]) 
     ]
 
 
+_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
 def _missing_columns(frame: pd.DataFrame, spec: TableSpec) -> list[DataError]:
     errors = []
     present = [str(c) for c in frame.columns]
+    for sep, word in _SEPARATORS.items():
+        glued = [c for c in present if c.count(sep) >= 2]
+        if glued:
+            shown = glued[0] if len(glued[0]) <= 60 else glued[0][:57] + "..."
+            return [
+                DataError(
+                    f"the table looks {word}-separated: it was read as one column named {shown!r}",
+                    table=spec.name,
+                    fix=f"save the file comma-separated, or read it with sep={sep!r}",
+                )
+            ]
     for col in spec.required:
         if col in frame.columns:
             continue
@@ -60,6 +83,94 @@ def _missing_columns(frame: pd.DataFrame, spec: TableSpec) -> list[DataError]:
             )
         )
     return errors
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T].*)?$")
+
+
+def parse_dates(
+    values: pd.Series, *, table: str, column: str, dayfirst: bool | None = None
+) -> pd.Series:
+    """Dates written ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (``/``, ``.`` or ``-``), read the way the
+    data says; other values (ISO dates, datetimes) are returned as they are.
+
+    Day-first is detected when a first field is above 12, month-first when a second field is;
+    otherwise the reading under which every value is valid (and, for ``sales.period``, a month
+    start) wins.
+
+    Parameters
+    ----------
+    values : Series
+        The column as read (strings).
+    table, column : str
+        For the error message.
+    dayfirst : bool, optional
+        Force the reading (``read_planning_data(..., dayfirst=True)``).
+
+    Raises
+    ------
+    spmopt.DataError
+        The values fit both readings with different dates (name ``dayfirst=``), or neither.
+    """
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values
+    text = values.dropna().astype(str)
+    if text.empty:
+        return values
+    parts = text.str.extract(_DMY)
+    if parts[0].isna().any():
+        return values  # not all d/m/y: leave them to the general parser
+    a = parts[0].astype(int).to_numpy()
+    b = parts[2].astype(int).to_numpy()
+    year = parts[3].astype(int).to_numpy()
+    year = np.where(year < 100, 2000 + year, year)
+
+    def build(day: np.ndarray, month: np.ndarray) -> pd.Series | None:
+        if ((month < 1) | (month > 12) | (day < 1) | (day > 31)).any():
+            return None
+        out = pd.to_datetime(
+            pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
+        )
+        return None if out.isna().any() else out
+
+    examples = ", ".join(repr(v) for v in text.head(3))
+    readings = {}
+    if dayfirst is not False:
+        readings[True] = build(a, b)
+    if dayfirst is not True:
+        readings[False] = build(b, a)
+    ok = {k: v for k, v in readings.items() if v is not None}
+    if not ok:
+        how = {True: "day-first (dd/mm/yyyy)", False: "month-first (mm/dd/yyyy)"}
+        tried = " or ".join(how[k] for k in readings)
+        raise DataError(
+            f"dates cannot be read as {tried} (e.g. {examples})",
+            table=table,
+            column=column,
+            fix="write dates as YYYY-MM-DD"
+            + ("" if dayfirst is None else ", or check the dayfirst= option"),
+        )
+    if len(ok) == 2:
+        day_r, mon_r = ok[True], ok[False]
+        if (day_r.to_numpy() == mon_r.to_numpy()).all():
+            ok = {True: day_r}
+        elif column == "period":
+            starts = {k: bool((v.dt.day == 1).all()) for k, v in ok.items()}
+            if starts[True] != starts[False]:
+                ok = {k: v for k, v in ok.items() if starts[k]}
+    if len(ok) == 2:
+        raise DataError(
+            f"dates such as {examples} can be read day-first (dd/mm/yyyy) or month-first "
+            "(mm/dd/yyyy), and no value decides",
+            table=table,
+            column=column,
+            fix="pass dayfirst=True or dayfirst=False to read_planning_data, or write dates as "
+            "YYYY-MM-DD",
+        )
+    parsed = next(iter(ok.values()))
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    out.loc[text.index] = parsed.to_numpy()
+    return out
 
 
 def coerce_table(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, list[DataError]]:
@@ -104,6 +215,12 @@ def coerce_table(frame: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame, li
                 s = conv
             out[col.name] = s.astype("float64")
         elif col.kind == "datetime":
+            if not pd.api.types.is_datetime64_any_dtype(s):
+                try:
+                    s = parse_dates(s, table=spec.name, column=col.name)
+                except DataError as exc:
+                    errors.append(exc)
+                    continue
             if not pd.api.types.is_datetime64_any_dtype(s):
                 conv = pd.to_datetime(s, errors="coerce", format="mixed")
                 bad = conv.isna() & s.notna()
@@ -410,6 +527,17 @@ def validate_tables(
     errors: list[DataError] = []
     ok: dict[str, bool] = {}
     for name, frame in (("accounts", accounts), ("reps", reps), ("sales", sales)):
+        if isinstance(frame, pd.DataFrame) and len(frame) == 0:
+            # an empty table makes every check downstream of it noise: say so and stop
+            return {"accounts": accounts, "reps": reps, "sales": sales}, [
+                DataError(
+                    f"the {name} table is empty (columns {[str(c) for c in frame.columns]}, "
+                    "no rows)",
+                    table=name,
+                    fix=f"load the {name} rows (is the file only a header, or the query "
+                    "filtering everything out?)",
+                )
+            ]
         if frame is None:
             out[name] = None
             continue
@@ -438,3 +566,104 @@ def validate_tables(
     if all(ok.values()):
         errors += cross_checks(out["accounts"], out["reps"], out["sales"])
     return out, errors
+
+
+def data_warnings(
+    accounts: pd.DataFrame, reps: pd.DataFrame, sales: pd.DataFrame, targets: Any = None
+) -> list[str]:
+    """Suspicious data that passes the contract: one line each, for ``spmopt validate``.
+
+    Parameters
+    ----------
+    accounts, reps, sales : DataFrame
+        Validated tables (see :func:`validate_tables`).
+    targets : PlanningTargets, optional
+        For the plan year: the history should reach the month before it.
+
+    Returns
+    -------
+    list of str
+        Each line says what looks wrong, with the numbers and the ids, and what it will do.
+    """
+    from spmopt.errors import format_ids
+
+    out: list[str] = []
+    if "potential" in accounts and len(accounts):
+        pot = accounts["potential"].to_numpy(float)
+        zero = pot == 0
+        if zero.all():
+            out.append(
+                "accounts.potential is 0 for every account: territories cannot be balanced on "
+                "potential and quotas cannot use it (fill potential, or balance on workload "
+                "with --set territory.balance={workload: 0.1})"
+            )
+        elif zero.mean() >= 0.25:
+            ids = accounts.loc[zero, "account_id"].astype(str)
+            out.append(
+                f"accounts.potential is 0 for {zero.sum():,} of {len(pot):,} accounts "
+                f"({zero.mean():.0%}): {format_ids(ids)}"
+            )
+    if "workload" in accounts and len(accounts) and (accounts["workload"] == 0).all():
+        out.append("accounts.workload is 0 for every account: workload balance is meaningless")
+    if "current_territory" in accounts:
+        held = accounts["current_territory"].dropna().astype(str)
+        empty = ~reps["territory_id"].astype(str).isin(set(held))
+        if empty.any():
+            out.append(
+                f"{int(empty.sum())} rep(s) hold a territory without accounts today "
+                f"(accounts.current_territory): {format_ids(reps.loc[empty, 'rep_id'])}; "
+                "their quota and forecast start from nothing"
+            )
+        none = accounts["current_territory"].isna()
+        if none.any():
+            out.append(
+                f"{int(none.sum()):,} account(s) have no current_territory: "
+                f"{format_ids(accounts.loc[none, 'account_id'])}; their history counts for no "
+                "rep until realigned"
+            )
+    if len(sales):
+        sold = set(sales["account_id"].astype(str))
+        unsold = ~accounts["account_id"].astype(str).isin(sold)
+        if unsold.any() and unsold.mean() >= 0.5:
+            out.append(
+                f"{int(unsold.sum()):,} account(s) ({unsold.mean():.0%}) have no sales rows: "
+                f"{format_ids(accounts.loc[unsold, 'account_id'])}"
+            )
+        if "rep_id" in sales:
+            known = set(reps["rep_id"].astype(str))
+            s = sales["rep_id"]
+            bad = s.notna() & ~s.astype(str).isin(known)
+            if bad.any():
+                ids = sorted(set(s[bad].astype(str)))
+                out.append(
+                    f"{int(bad.sum()):,} sales row(s) name reps that are not in reps: "
+                    f"{format_ids(ids)}; spmopt credits revenue by the account's territory, so "
+                    "these rows count for the account's rep (correct sales.rep_id if that is "
+                    "wrong)"
+                )
+        per = pd.to_datetime(sales["period"])
+        first, last = per.min(), per.max()
+        n_months = (last.year - first.year) * 12 + last.month - first.month + 1
+        if n_months < 24:
+            out.append(
+                f"the sales history covers {n_months} months ({first:%Y-%m} to {last:%Y-%m}): "
+                "under 24 months, seasonality cannot be estimated and the backtest is short"
+            )
+        year = getattr(targets, "plan_year", None)
+        if year is not None:
+            gap = (int(year) - last.year) * 12 - last.month
+            if gap > 0:
+                out.append(
+                    f"the sales history ends {last:%Y-%m}, {gap} month(s) before the plan year "
+                    f"{year} starts: those months are forecast too, and the forecast is "
+                    "less sure"
+                )
+        if "revenue" in sales:
+            by_month = sales.groupby(per.dt.to_period("M"))["revenue"].sum()
+            zero_months = by_month.index[by_month.to_numpy() == 0]
+            if len(zero_months):
+                out.append(
+                    f"total revenue is 0 in {len(zero_months)} month(s): "
+                    f"{format_ids([str(m) for m in zero_months])} (a month not loaded?)"
+                )
+    return out
