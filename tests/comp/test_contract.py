@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import types
 
 import numpy as np
 import pandas as pd
@@ -11,8 +10,8 @@ import pytest
 
 from spmopt.comp import CompSimulator, CostSimulation, LogNormal, compare_plans, simulate
 from spmopt.errors import ConfigError, InfeasibleError
-from spmopt.scenario.pipeline import summarise
 
+from ..quota.helpers import summarised
 from .test_simulate import CONVEX, LINEAR, TARGETS, quotas
 
 
@@ -66,17 +65,7 @@ def test_result_contract_and_summary_row_as_summarise() -> None:
     )
     assert sim.status in ("ok", "failed")
     assert sim.ok == (sim.passed is not False)
-    # what summarise puts in a batch table, read from the same result
-    fake = types.SimpleNamespace(
-        scenario=types.SimpleNamespace(seed=0),
-        alignment=None,
-        reps=pd.DataFrame(),
-        forecast=None,
-        backtest=None,
-        quotas=None,
-        cost=sim,
-    )
-    before = summarise(fake)  # type: ignore[arg-type]
+    before = summarised(cost=sim)  # what summarise puts in a batch table
     row = sim.summary_row()
     assert list(row) == [
         "expected_cost",

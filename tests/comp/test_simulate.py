@@ -325,7 +325,7 @@ def test_real_quota_result(small_data: Any) -> None:
 
     d = small_data
     qr = QuotaSetter().solve(
-        current_assignment(d.accounts, d.reps), None, accounts=d.accounts, reps=d.reps,
+        current_assignment(d.accounts, d.reps), forecast=None, accounts=d.accounts, reps=d.reps,
         sales=d.sales, targets=d.targets,
     )  # fmt: skip
     plan = CompPlan.from_dict(d.plan)
@@ -451,7 +451,7 @@ def test_real_forecast_and_quota_results(example: Any) -> None:
         .predict()
     )
     qr = spm.quota.QuotaSetter().solve(
-        asg, fc, accounts=d.accounts, reps=d.reps, sales=d.sales, targets=d.targets
+        asg, forecast=fc, accounts=d.accounts, reps=d.reps, sales=d.sales, targets=d.targets
     )
     plan = CompPlan.from_dict(d.plan)
     sim = simulate(plan, qr, fc, n_draws=3_000, seed=0, reps=d.reps, targets=d.targets)

@@ -55,7 +55,7 @@ def kw(example: PlanningData) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def blend(assignment: pd.DataFrame, fc_table: pd.DataFrame, kw: dict[str, object]) -> object:
     """Default blend quotas on the example (monthly)."""
-    return spm.quota.QuotaSetter(n_draws=400).solve(assignment, fc_table, **kw)
+    return spm.quota.QuotaSetter(n_draws=400).solve(assignment, forecast=fc_table, **kw)
 
 
 __all__ = ["forecast_table"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,8 +79,24 @@ def tiny(
 def solve(setter: object, inst: dict[str, pd.DataFrame]) -> object:
     return setter.solve(  # type: ignore[attr-defined]
         inst["alignment"],
-        inst["forecast"],
+        forecast=inst["forecast"],
         accounts=inst["accounts"],
         reps=inst["reps"],
         sales=inst["sales"],
     )
+
+
+def summarised(quotas: object = None, cost: object = None) -> dict[str, Any]:
+    """The row :func:`spmopt.scenario.summarise` makes of these results alone (no alignment)."""
+    from spmopt.scenario.pipeline import summarise
+
+    fake = types.SimpleNamespace(
+        scenario=types.SimpleNamespace(seed=0),
+        alignment=None,
+        reps=pd.DataFrame(),
+        forecast=None,
+        backtest=None,
+        quotas=quotas,
+        cost=cost,
+    )
+    return summarise(fake)  # type: ignore[arg-type]

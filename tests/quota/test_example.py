@@ -63,7 +63,7 @@ def test_new_hires_ramp_and_relief(blend) -> None:  # type: ignore[no-untyped-de
 
 
 def test_redistribute_makes_reps_carry_the_roll_up(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
-    res = QuotaSetter(relief="redistribute", n_draws=0).solve(assignment, fc_table, **kw)
+    res = QuotaSetter(relief="redistribute", n_draws=0).solve(assignment, forecast=fc_table, **kw)
     assert res.metrics["held_total"] == 0
     assert res.metrics["carried_total"] == res.metrics["roll_up"]
     q = res.quotas[res.quotas["rep_id"] == "R035"].set_index("period")
@@ -81,7 +81,7 @@ def test_bounds_hold_on_example(assignment, fc_table, kw) -> None:  # type: igno
         n_draws=0,
         period="quarter",
     )
-    res = qs.solve(assignment, fc_table, **kw)
+    res = qs.solve(assignment, forecast=fc_table, **kw)
     assert res.ok
     a = res.annual
     assert (a["territory_quota"] >= a["last_year"] - 1e-9).all()
@@ -92,9 +92,9 @@ def test_bounds_hold_on_example(assignment, fc_table, kw) -> None:  # type: igno
 
 
 def test_target_attainment_share_is_met(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
-    base = QuotaSetter(n_draws=300).solve(assignment, fc_table, **kw)
+    base = QuotaSetter(n_draws=300).solve(assignment, forecast=fc_table, **kw)
     res = QuotaSetter(n_draws=300, target_attainment=0.6, attainment_levels=(0.3, 0.6, 0.9)).solve(
-        assignment, fc_table, **kw
+        assignment, forecast=fc_table, **kw
     )
     assert res.ok
     assert base.metrics["expected_share_at_quota"] < 0.6
@@ -109,7 +109,7 @@ def test_target_attainment_share_is_met(assignment, fc_table, kw) -> None:  # ty
         target_attainment=0.6,
         attainment_levels=(0.3, 0.6, 0.9),
         attainment_solver="protect-and-resolve",
-    ).solve(assignment, fc_table, **kw)
+    ).solve(assignment, forecast=fc_table, **kw)
     assert heur.ok and heur.metrics["attainment_solver"] == "protect-and-resolve"
     assert heur.metrics["expected_share_at_quota"] >= 0.6 - 1e-9
     assert heur.metrics["roll_up"] == base.metrics["roll_up"]
@@ -141,7 +141,12 @@ def test_vacant_no_history_and_zero_potential(example, fc_table) -> None:  # typ
         ignore_index=True,
     )
     res = QuotaSetter(n_draws=200, growth_floor=0.0).solve(
-        asg, fc_table, accounts=accounts, reps=reps, sales=example.sales, targets=example.targets
+        asg,
+        forecast=fc_table,
+        accounts=accounts,
+        reps=reps,
+        sales=example.sales,
+        targets=example.targets,
     )
     assert res.ok
     a = res.annual.set_index("territory_id")
@@ -186,7 +191,7 @@ class _Forecast:
 
 def test_forecast_result_samples_are_used(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
     fc = _Forecast(fc_table)
-    res = QuotaSetter(n_draws=500, seed=3).solve(assignment, fc, **kw)
+    res = QuotaSetter(n_draws=500, seed=3).solve(assignment, forecast=fc, **kw)
     assert any("sample paths" in n for n in res.notes)
     assert res.attainment_draws is not None and res.attainment_draws.shape[0] == 500
     assert res.attainment_reps is not None
@@ -194,15 +199,15 @@ def test_forecast_result_samples_are_used(assignment, fc_table, kw) -> None:  # 
     a = res.annual.set_index("rep_id")
     p = (res.attainment_draws >= 1.0).mean(axis=0)
     assert np.allclose(p, a.loc[res.attainment_reps, "p_attain"].to_numpy())
-    again = QuotaSetter(n_draws=500, seed=3).solve(assignment, fc, **kw)
+    again = QuotaSetter(n_draws=500, seed=3).solve(assignment, forecast=fc, **kw)
     assert res.metrics["expected_share_at_quota"] == again.metrics["expected_share_at_quota"]
-    same = QuotaSetter(n_draws=0).solve(assignment, fc_table, **kw)
+    same = QuotaSetter(n_draws=0).solve(assignment, forecast=fc_table, **kw)
     assert (res.annual["territory_quota"] == same.annual["territory_quota"]).all()
 
 
 def test_methods_side_by_side(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
     res = {
-        m: QuotaSetter(method=m, n_draws=200).solve(assignment, fc_table, **kw)
+        m: QuotaSetter(method=m, n_draws=200).solve(assignment, forecast=fc_table, **kw)
         for m in ("potential", "forecast", "blend")
     }
     table = compare(res)
@@ -219,7 +224,7 @@ def test_methods_side_by_side(assignment, fc_table, kw) -> None:  # type: ignore
 
 def test_role_weights_hunters_and_farmers(assignment, fc_table, kw) -> None:  # type: ignore[no-untyped-def]
     w = {"Enterprise AE": {"potential": 1.0}, "AE": {"history": 1.0}}
-    res = QuotaSetter(weights=w, n_draws=0).solve(assignment, fc_table, **kw)
+    res = QuotaSetter(weights=w, n_draws=0).solve(assignment, forecast=fc_table, **kw)
     a = res.annual
     ent = a[a["role"] == "Enterprise AE"]
     ratio = ent["fair_share"] / ent["potential"]
@@ -233,10 +238,14 @@ def test_missing_forecast_months_is_a_data_error(assignment, fc_table, kw) -> No
     from spmopt.errors import DataError
 
     with pytest.raises(DataError, match="more than one forecast row"):
-        QuotaSetter(n_draws=0).solve(assignment, pd.concat([fc_table, fc_table.head(3)]), **kw)
+        QuotaSetter(n_draws=0).solve(
+            assignment, forecast=pd.concat([fc_table, fc_table.head(3)]), **kw
+        )
     short = fc_table[fc_table["ds"] < "2027-07-01"]
     with pytest.raises(DataError, match="misses months") as ei:
-        QuotaSetter(n_draws=0).solve(assignment, short, **kw)
+        QuotaSetter(n_draws=0).solve(assignment, forecast=short, **kw)
     assert ei.value.table == "forecast"
     with pytest.raises(DataError, match="alignment"):
-        QuotaSetter(n_draws=0).solve(assignment.drop(columns="territory_id"), fc_table, **kw)
+        QuotaSetter(n_draws=0).solve(
+            assignment.drop(columns="territory_id"), forecast=fc_table, **kw
+        )

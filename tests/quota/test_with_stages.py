@@ -25,7 +25,7 @@ def test_alignment_and_forecast_results(small_data: PlanningData) -> None:
     hist = spm.forecast.build_history(d.sales, al.assignment, d.reps)
     fc = spm.forecast.RevenueForecaster(horizon=12, seed=0).fit(hist).predict()
     res = spm.quota.QuotaSetter(n_draws=300, seed=1).solve(
-        al, fc, accounts=d.accounts, reps=d.reps, sales=d.sales, targets=d.targets
+        al, forecast=fc, accounts=d.accounts, reps=d.reps, sales=d.sales, targets=d.targets
     )
     assert res.ok
     t = d.targets
@@ -41,7 +41,7 @@ def test_alignment_and_forecast_results(small_data: PlanningData) -> None:
     # the same quotas from the forecast table alone (draws derived from its intervals)
     res2 = spm.quota.QuotaSetter(n_draws=300, seed=1).solve(
         al.assignment,
-        fc.frame,
+        forecast=fc.frame,
         accounts=d.accounts,
         reps=d.reps,
         sales=d.sales,
