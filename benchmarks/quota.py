@@ -120,7 +120,7 @@ def run_case(label: str, case: dict[str, object], n_draws: int, attainment: bool
     for name, kw in methods:
         qs = QuotaSetter(n_draws=n_draws, **kw)
         m = measure(
-            lambda qs=qs: qs.solve(case["alignment"], case["forecast"], **case["kw"])  # type: ignore[arg-type]
+            lambda qs=qs: qs.solve(case["alignment"], forecast=case["forecast"], **case["kw"])  # type: ignore[arg-type]
         )
         res = m.value
         results[name] = res
@@ -172,7 +172,9 @@ def backends(n: int) -> list[dict]:
         ("LP + hierarchical rounding", {"integer_method": "lp_round"}),
     ):
         qs = QuotaSetter(n_draws=0, growth_floor=0.0, **kw)
-        m = measure(lambda qs=qs: qs.solve(case["alignment"], case["forecast"], **case["kw"]))  # type: ignore[arg-type]
+        m = measure(
+            lambda qs=qs: qs.solve(case["alignment"], forecast=case["forecast"], **case["kw"])  # type: ignore[arg-type]
+        )
         res = m.value
         rows.append(
             {

@@ -125,7 +125,7 @@ def _handler(args: argparse.Namespace) -> int:
 
             quotas = QuotaSetter().solve(
                 current_assignment(data.accounts, data.reps),
-                forecast,
+                forecast=forecast,
                 accounts=data.accounts,
                 reps=data.reps,
                 sales=data.sales,

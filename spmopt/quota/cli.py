@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     res = setter.solve(
         asg,
-        forecast,
+        forecast=forecast,
         accounts=data.accounts,
         reps=data.reps,
         sales=data.sales,

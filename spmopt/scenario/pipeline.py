@@ -292,7 +292,7 @@ def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: Fore
     setter = QuotaSetter(**kwargs)
     result = setter.solve(
         alignment,
-        fc.forecast,
+        forecast=fc.forecast,
         accounts=data.accounts,
         reps=data.reps,
         sales=data.sales,
