@@ -35,6 +35,7 @@ import pandas as pd
 
 from benchmarks.common import measure, print_table
 from spmopt.data import generate, load_example
+from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner, evaluate
 
 COLUMNS = [
@@ -111,7 +112,10 @@ def run_instance(
     kw = {"adjacency": adjacency} if contiguity else {}
     m = measure(
         lambda: TerritoryAligner(
-            bal, contiguity=contiguity, time_limit=time_limit, mip_rel_gap=gap, capacity=capacity
+            bal,
+            contiguity=contiguity,
+            capacity=capacity,
+            solver=SolverOptions(time_limit=time_limit, mip_rel_gap=gap),
         ).solve(accounts, reps, **kw)
     )
     res = m.value
@@ -120,7 +124,9 @@ def run_instance(
     if mip_peer and not contiguity:
         mm = measure(
             lambda: TerritoryAligner(
-                bal, method="mip", time_limit=time_limit, mip_rel_gap=gap
+                bal,
+                method="mip",
+                solver=SolverOptions(time_limit=time_limit, mip_rel_gap=gap),
             ).solve(accounts, reps)
         )
         rows.append(_row(name, "pyomo MIP", mm, mm.value.metrics, mm.value.status))
@@ -226,7 +232,9 @@ def large_settings_rows() -> list[dict]:
             data = {seed: generate(100_000, 200, 12, seed=seed)}
         d = data[seed]
         settings = {"balance": {"potential": 0.05}, **kw}
-        aligner = TerritoryAligner(time_limit=60, mip_rel_gap=0.005, **settings)
+        aligner = TerritoryAligner(
+            **settings, solver=SolverOptions(time_limit=60, mip_rel_gap=0.005)
+        )
         m = measure(partial(aligner.solve, d.accounts, d.reps))
         res = m.value
         row = _row(name, "spmopt", m, res.metrics, res.status)
@@ -291,10 +299,9 @@ def grid_case(instance: str, setting: str, method: str, time_limit: float) -> di
             ~pick | acc["locked_territory"].notna(), acc["current_territory"]
         )
     aligner = TerritoryAligner(
-        time_limit=time_limit,
-        mip_rel_gap=0.005,
         method="mip" if method == "pyomo MIP" else "auto",
         **kw,
+        solver=SolverOptions(time_limit=time_limit, mip_rel_gap=0.005),
     )
     m = measure(partial(aligner.solve, acc, d.reps))
     met = m.value.metrics

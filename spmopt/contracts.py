@@ -88,6 +88,8 @@ class Estimator:
 
     #: attributes (besides those ending in ``_``) that hold fitted state, dropped by set_params
     _fitted: ClassVar[tuple[str, ...]] = ()
+    #: settings that moved elsewhere: old key -> where it lives now (said in the error)
+    _moved: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -123,6 +125,11 @@ class Estimator:
         """
         names = self._param_names()
         for k in params:
+            if k in self._moved:
+                raise ConfigError(
+                    f"{type(self).__name__}: setting {k!r} moved to {self._moved[k]}; "
+                    f"allowed: {sorted(names)}"
+                )
             if k not in names:
                 raise unknown_key_error(type(self).__name__, k, names)
         for k, v in params.items():
@@ -180,6 +187,8 @@ class ResultContract:
     """
 
     status: str
+    #: what error messages call the result (default: the class name)
+    _label: ClassVar[str | None] = None
 
     @property
     def ok(self) -> bool:
@@ -195,7 +204,8 @@ class ResultContract:
         if not self.ok:
             problem = self._problem()
             raise InfeasibleError(
-                f"{type(self).__name__} is {self.status}: {problem}", diagnosis=problem
+                f"{self._label or type(self).__name__} is {self.status}: {problem}",
+                diagnosis=problem,
             )
         return self
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from spmopt.contracts import Estimator
 from spmopt.errors import ConfigError
 from spmopt.solver import SolverOptions
 from spmopt.territory.assemble import GroupSolution, assemble
@@ -37,19 +39,25 @@ from spmopt.territory.engine import solve_group
 from spmopt.territory.phases import WorkBudget
 from spmopt.territory.result import AlignmentResult
 
-__all__ = ["TerritoryAligner"]
+__all__ = ["DEFAULT_SOLVER", "TerritoryAligner"]
 
 METHODS = ("auto", "mip", "heuristic")
 
+#: The solver options of an aligner given none: a 60 s safety cap and a 1% gap at which the
+#: solve stops as optimal (territory data are rarely better than that); ``seed`` is the
+#: aligner's.
+DEFAULT_SOLVER = SolverOptions(time_limit=60.0, mip_rel_gap=1e-2)
 
-class TerritoryAligner:
+
+class TerritoryAligner(Estimator):
     """Draw territories: balanced on chosen attributes, compact, with limited disruption.
 
     Parameters
     ----------
-    balance : mapping str -> float
-        Attribute -> relative tolerance (0.05 = ±5% of the territory's target). Attributes are
-        numeric columns of ``accounts`` or ``"accounts"`` (account counts).
+    balance : mapping str -> float, optional
+        Attribute -> relative tolerance (0.05 = ±5% of the territory's target), each in
+        [0, 10]. Attributes are numeric columns of ``accounts`` or ``"accounts"`` (account
+        counts). Default (None): ``{"potential": 0.05}``.
     targets : DataFrame, mapping or str, optional
         Relative targets (shares) per territory: a DataFrame indexed by ``territory_id`` with a
         column per attribute, a mapping ``territory_id -> share`` for every attribute, or the
@@ -84,21 +92,34 @@ class TerritoryAligner:
         and neighbourhood MIPs, and the exact reduced MIP (see
         :mod:`spmopt.territory.engine`); ``mip``: the plain full MIP through pyomo;
         ``heuristic``: skip the exact phase.
-    time_limit : float
-        Seconds for the whole solve (overrides ``solver.time_limit``).
-    mip_rel_gap : float
-        Relative gap at which the solve stops as optimal.
     solver : SolverOptions, optional
-        Threads, seed, verbosity and extra HiGHS options.
+        The solver knobs, and the only place for them: ``time_limit`` (seconds for the whole
+        solve, a safety cap; ``None`` for none), ``mip_rel_gap`` (relative gap at which the
+        solve stops as optimal), threads, verbosity, extra HiGHS options. Default
+        :data:`DEFAULT_SOLVER` (60 s, gap 1%) with ``seed``; a ``SolverOptions`` given here
+        keeps its own seed.
     seed : int
-        Random seed handed to HiGHS and to the order of the neighbourhood searches.
+        Random seed handed to HiGHS (when ``solver`` is not given) and to the order of the
+        neighbourhood searches.
     effort : float
         Multiplies the work budget of every solve phase (simplex iterations, branch-and-bound
         nodes, chain-repair steps, neighbourhood MIPs; see
         :class:`~spmopt.territory.phases.WorkBudget`). The work budget, not the clock, decides
         when each phase stops, so equal inputs and seed give the same assignment on any machine;
-        ``time_limit`` is a safety cap, and the status says when it bound.
+        ``solver.time_limit`` is a safety cap, and the status says when it bound.
+
+    Examples
+    --------
+    >>> from spmopt import SolverOptions
+    >>> TerritoryAligner({"potential": 0.05}, max_disruption=0.2)
+    TerritoryAligner(balance={'potential': 0.05}, max_disruption=0.2)
+    >>> al = TerritoryAligner(solver=SolverOptions(time_limit=20, mip_rel_gap=1e-3))
     """
+
+    _moved: ClassVar[dict[str, str]] = {
+        "time_limit": "solver=SolverOptions(time_limit=...)",
+        "mip_rel_gap": "solver=SolverOptions(mip_rel_gap=...)",
+    }
 
     def __init__(
         self,
@@ -114,13 +135,11 @@ class TerritoryAligner:
         within: str | None = None,
         candidates: int = 16,
         method: str = "auto",
-        time_limit: float = 60,
-        mip_rel_gap: float = 1e-2,
         solver: SolverOptions | None = None,
         seed: int = 0,
         effort: float = 1.0,
     ) -> None:
-        self.balance = {"potential": 0.05} if balance is None else balance
+        self.balance = balance
         self.targets = targets
         self.compactness = compactness
         self.max_disruption = max_disruption
@@ -131,24 +150,23 @@ class TerritoryAligner:
         self.within = within
         self.candidates = candidates
         self.method = method
-        self.time_limit = time_limit
-        self.mip_rel_gap = mip_rel_gap
         self.solver = solver
         self.seed = seed
         self.effort = effort
 
-    def __repr__(self) -> str:
-        keys = ("balance", "max_disruption", "contiguity", "within", "method", "time_limit")
-        return f"TerritoryAligner({', '.join(f'{k}={getattr(self, k)!r}' for k in keys)})"
-
     # ------------------------------------------------------------------ settings
-    def _check_settings(self) -> None:
-        if not isinstance(self.balance, Mapping):
+    def _balance(self) -> Mapping[str, float]:
+        return {"potential": 0.05} if self.balance is None else self.balance
+
+    def _validate(self) -> None:
+        """Check every setting; a :class:`ConfigError` names the key and the allowed values."""
+        balance = self._balance()
+        if not isinstance(balance, Mapping):
             raise ConfigError(
                 f"balance must be a mapping attribute -> tolerance, got {self.balance!r}"
             )
-        for k, v in self.balance.items():
-            if not isinstance(v, int | float) or not 0 <= float(v) <= 10:
+        for k, v in balance.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= float(v) <= 10:
                 raise ConfigError(
                     f"balance[{k!r}]={v!r}: give a relative tolerance in [0, 10], e.g. 0.05"
                 )
@@ -158,8 +176,11 @@ class TerritoryAligner:
             raise ConfigError(f"disruption_price={self.disruption_price!r}: must be >= 0 (km)")
         if self.method not in METHODS:
             raise ConfigError(f"method={self.method!r}; allowed: {', '.join(METHODS)}")
-        if not self.time_limit or self.time_limit <= 0:
-            raise ConfigError(f"time_limit={self.time_limit!r}: give seconds > 0")
+        if self.solver is not None and not isinstance(self.solver, SolverOptions):
+            raise ConfigError(
+                f"solver={self.solver!r}: give spmopt.SolverOptions(time_limit=..., "
+                "mip_rel_gap=...) or None"
+            )
         if not isinstance(self.effort, int | float) or not 0 < float(self.effort) <= 100:
             raise ConfigError(f"effort={self.effort!r}: give a factor in (0, 100], e.g. 1 or 2")
         if int(self.candidates) < 2:
@@ -172,14 +193,15 @@ class TerritoryAligner:
         return WorkBudget().scaled(float(self.effort))
 
     def _options(self) -> SolverOptions:
-        base = self.solver or SolverOptions(seed=self.seed)
-        return replace(base, time_limit=float(self.time_limit), mip_rel_gap=self.mip_rel_gap)
+        """The solver options of the solve: ``solver``, or :data:`DEFAULT_SOLVER` with ``seed``."""
+        return self.solver if self.solver is not None else replace(DEFAULT_SOLVER, seed=self.seed)
 
     def settings(self) -> AlignmentSettings:
         """The validated settings, as the build and solve stages read them."""
-        self._check_settings()
+        self._validate()
+        options = self._options()
         return AlignmentSettings(
-            balance={str(k): float(v) for k, v in self.balance.items()},
+            balance={str(k): float(v) for k, v in self._balance().items()},
             targets=self.targets,
             compactness=self.compactness,
             max_disruption=self.max_disruption,
@@ -190,8 +212,8 @@ class TerritoryAligner:
             within=self.within,
             candidates=int(self.candidates),
             method=self.method,
-            time_limit=float(self.time_limit),
-            mip_rel_gap=float(self.mip_rel_gap),
+            time_limit=float("inf") if options.time_limit is None else float(options.time_limit),
+            mip_rel_gap=float(options.mip_rel_gap),
             effort=float(self.effort),
         )
 
@@ -249,7 +271,8 @@ class TerritoryAligner:
         solutions = []
         for g in built.groups:
             share = g.accounts.size / n if len(built.groups) > 1 else 1.0
-            opts = replace(options, time_limit=max(float(self.time_limit) * share, 1.0))
+            limit = options.time_limit
+            opts = replace(options, time_limit=None if limit is None else max(limit * share, 1.0))
             res, diag = solve_group(g, built.settings, opts, work, built.tolerance)
             solutions.append(GroupSolution(res, diag))
         return assemble(built, solutions, t0)

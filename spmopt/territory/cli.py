@@ -30,6 +30,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
 
     from spmopt.data import read_planning_data
     from spmopt.io_utils import atomic_write_frame, atomic_write_text
+    from spmopt.solver import SolverOptions
     from spmopt.territory import TerritoryAligner
 
     data = read_planning_data(args.path)
@@ -37,8 +38,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
         _parse_balance(args.balance),
         max_disruption=args.max_disruption,
         within=args.within,
-        time_limit=args.time_limit,
-        mip_rel_gap=args.gap,
+        solver=SolverOptions(time_limit=args.time_limit, mip_rel_gap=args.gap, seed=args.seed),
         seed=args.seed,
         effort=args.effort,
     )

@@ -19,7 +19,7 @@ districts is shared among the groups in proportion to potential and each group i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -153,7 +153,7 @@ def build_districts(
     -------
     DistrictPlan
     """
-    from spmopt.territory.aligner import TerritoryAligner
+    from spmopt.territory.aligner import DEFAULT_SOLVER, TerritoryAligner
 
     balance = dict(balance) if balance is not None else {"potential": 0.10}
     if not isinstance(n_districts, int | np.integer) or n_districts < 1:
@@ -221,8 +221,7 @@ def build_districts(
             balance={a: tol for a, tol in balance.items()},
             compactness=weight_col if weight_col != "accounts" else None,
             capacity=False,
-            time_limit=time_limit,
-            solver=solver,
+            solver=replace(solver or replace(DEFAULT_SOLVER, seed=seed), time_limit=time_limit),
             seed=seed,
         )
         res = aligner.solve(items, centers)

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
-from spmopt.errors import InfeasibleError
+from spmopt.contracts import ResultContract, check_status
 
 __all__ = ["AlignmentResult"]
 
 
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 @dataclass(frozen=True)
-class AlignmentResult:
+class AlignmentResult(ResultContract):
     """An alignment and how good it is.
 
     Attributes
@@ -52,6 +59,11 @@ class AlignmentResult:
     settings: dict[str, Any] = field(default_factory=dict, repr=False)
     violations: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
+    _label: ClassVar[str | None] = "territory alignment"
+
+    def __post_init__(self) -> None:
+        check_status(self.status)
+
     def __repr__(self) -> str:
         m = self.metrics
         devs = ", ".join(
@@ -74,25 +86,32 @@ class AlignmentResult:
 
     @property
     def feasible(self) -> bool:
-        """Whether the assignment meets every constraint."""
-        return self.status in ("optimal", "feasible", "time_limit")
+        """Whether the assignment meets every constraint (an alias of :attr:`ok`)."""
+        return self.ok
 
-    @property
-    def ok(self) -> bool:
-        """Whether the assignment meets every constraint (same as :attr:`feasible`)."""
-        return self.feasible
+    def _problem(self) -> str:
+        return self.diagnosis or "no diagnosis"
 
-    def raise_for_status(self) -> AlignmentResult:
-        """Raise :class:`~spmopt.errors.InfeasibleError` (with the diagnosis) unless feasible."""
-        if not self.feasible:
-            raise InfeasibleError(
-                f"territory alignment is {self.status}: {self.diagnosis or 'no diagnosis'}",
-                diagnosis=self.diagnosis,
-            )
-        return self
+    def summary_row(self) -> dict[str, Any]:
+        """Headline figures: ``n_territories``, ``align_status``, ``align_gap`` (relative MIP
+        gap), ``max_deviation_potential``, ``max_deviation_workload`` (largest |total / target -
+        1|), ``weighted_distance`` (weight x km), ``mean_distance_km`` [km] and
+        ``disruption_share`` (share of the disruption basis that moved); NaN where not
+        measured."""
+        m = self.metrics
+        return {
+            "n_territories": len(self.summary),
+            "align_status": str(self.status),
+            "align_gap": _num(m.get("gap")),
+            "max_deviation_potential": _num(m.get("max_deviation_potential")),
+            "max_deviation_workload": _num(m.get("max_deviation_workload")),
+            "weighted_distance": _num(m.get("weighted_distance")),
+            "mean_distance_km": _num(m.get("mean_distance_km")),
+            "disruption_share": _num(m.get("disruption_share", m.get("disruption"))),
+        }
 
     def to_frame(self) -> pd.DataFrame:
-        """The assignment table."""
+        """The assignment table (the ``alignment`` table of :mod:`spmopt.tables`)."""
         return self.assignment.copy()
 
     def moves(self) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from shapely.geometry import box
 import spmopt as spm
 from spmopt import DataError
 from spmopt.geo import adjacency, assign_units, build_geography, read_units
+from spmopt.solver import SolverOptions
 
 
 def grid(n: int = 3, extra: dict[str, tuple[float, float]] | None = None) -> gpd.GeoDataFrame:
@@ -202,9 +203,11 @@ def test_contiguous_alignment_on_polygons_without_a_hand_made_table() -> None:
         }
     )
     geo = build_geography(acc, g)
-    res = TerritoryAligner(balance={"potential": 0.0}, contiguity=True, time_limit=30).solve(
-        geo.accounts, reps, adjacency=geo.adjacency
-    )
+    res = TerritoryAligner(
+        balance={"potential": 0.0},
+        contiguity=True,
+        solver=SolverOptions(time_limit=30, mip_rel_gap=0.01),
+    ).solve(geo.accounts, reps, adjacency=geo.adjacency)
     assert res.status == "optimal"
     asg = res.assignment.merge(geo.accounts[["account_id", "basic_unit"]], on="account_id")
     assert asg["territory_id"].value_counts().tolist() == [8, 8]

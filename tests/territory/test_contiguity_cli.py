@@ -11,6 +11,7 @@ from scipy.sparse.csgraph import connected_components
 
 import spmopt.territory.build as aligner_mod
 from spmopt.cli import main
+from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner
 from tests.territory.helpers import make_instance
 
@@ -51,9 +52,9 @@ def test_contiguity_matches_enumeration(seed: int) -> None:
     acc, reps, adj = _grid(3, 4, seed)
     n = len(acc)
     tol = 0.1
-    res = TerritoryAligner({"potential": tol}, contiguity=True, mip_rel_gap=1e-9).solve(
-        acc, reps, adjacency=adj
-    )
+    res = TerritoryAligner(
+        {"potential": tol}, contiguity=True, solver=SolverOptions(mip_rel_gap=1e-9)
+    ).solve(acc, reps, adjacency=adj)
     ids = acc["account_id"].tolist()
     pos = {u: i for i, u in enumerate(ids)}
     A = np.zeros((n, n))
@@ -103,9 +104,13 @@ def test_within_region_keeps_accounts_home_and_balances_each_region() -> None:
 
 def test_pruned_path_bound_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     acc, reps = make_instance(300, 12, 3)
-    exact = TerritoryAligner({"potential": 0.05}, mip_rel_gap=1e-3, time_limit=8).solve(acc, reps)
+    exact = TerritoryAligner(
+        {"potential": 0.05}, solver=SolverOptions(time_limit=8, mip_rel_gap=1e-3)
+    ).solve(acc, reps)
     monkeypatch.setattr(aligner_mod, "DENSE_MAX", 100)
-    res = TerritoryAligner({"potential": 0.05}, candidates=4, time_limit=8).solve(acc, reps)
+    res = TerritoryAligner(
+        {"potential": 0.05}, candidates=4, solver=SolverOptions(time_limit=8, mip_rel_gap=0.01)
+    ).solve(acc, reps)
     assert res.feasible
     assert res.metrics["max_deviation_potential"] <= 0.05 + 1e-7
     # a valid bound never exceeds the optimum
@@ -123,9 +128,9 @@ def test_pruned_path_bound_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_pruned_path_meets_every_row(monkeypatch: pytest.MonkeyPatch, settings: dict) -> None:
     acc, reps = make_instance(400, 10, 5)
     monkeypatch.setattr(aligner_mod, "DENSE_MAX", 100)
-    res = TerritoryAligner(candidates=4, time_limit=10, mip_rel_gap=1e-3, **settings).solve(
-        acc, reps
-    )
+    res = TerritoryAligner(
+        candidates=4, **settings, solver=SolverOptions(time_limit=10, mip_rel_gap=1e-3)
+    ).solve(acc, reps)
     assert res.feasible
     assert res.assignment["account_id"].is_unique and len(res.assignment) == len(acc)
     for attr, tol in settings["balance"].items():

@@ -10,13 +10,16 @@ import pandas as pd
 import pytest
 
 from spmopt.data import generate
+from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner
 
 
 def _solve() -> tuple[pd.DataFrame, str]:
     d = generate(400, 8, 12, seed=4)
     res = TerritoryAligner(
-        {"potential": 0.05, "workload": 0.10}, max_disruption=0.6, time_limit=600, mip_rel_gap=1e-4
+        {"potential": 0.05, "workload": 0.10},
+        max_disruption=0.6,
+        solver=SolverOptions(time_limit=600, mip_rel_gap=1e-4),
     ).solve(d.accounts, d.reps)
     return res.assignment[["account_id", "territory_id"]], res.status
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from spmopt.errors import ConfigError, DataError, InfeasibleError
+from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner
 from tests.territory.helpers import make_instance
 
@@ -42,20 +43,28 @@ def test_capacity_total_below_workload() -> None:
 
 def test_tolerance_too_tight_gives_smallest_feasible_tolerance() -> None:
     acc, reps = make_instance(12, 3, 3, current=False)
-    res = TerritoryAligner({"potential": 0.001}, time_limit=20).solve(acc, reps)
+    res = TerritoryAligner(
+        {"potential": 0.001}, solver=SolverOptions(time_limit=20, mip_rel_gap=0.01)
+    ).solve(acc, reps)
     assert res.status == "infeasible"
     d = res.diagnosis or ""
     assert "smallest feasible tolerance found is" in d
     tol = float(d.split("balance={'potential': ")[1].split("}")[0])
     assert tol > 0.001
-    ok = TerritoryAligner({"potential": tol}, time_limit=20).solve(acc, reps)
+    ok = TerritoryAligner(
+        {"potential": tol}, solver=SolverOptions(time_limit=20, mip_rel_gap=0.01)
+    ).solve(acc, reps)
     assert ok.feasible
 
 
 def test_disruption_cap_too_tight() -> None:
     acc, reps = make_instance(30, 3, 4)
     acc["current_territory"] = "T0"  # everything sits in one territory today
-    res = TerritoryAligner({"potential": 0.1}, max_disruption=0.2, time_limit=20).solve(acc, reps)
+    res = TerritoryAligner(
+        {"potential": 0.1},
+        max_disruption=0.2,
+        solver=SolverOptions(time_limit=20, mip_rel_gap=0.01),
+    ).solve(acc, reps)
     assert res.status == "infeasible"
     assert "disruption cap" in (res.diagnosis or "")
 

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner
 from tests.territory.helpers import make_instance
 
@@ -29,7 +30,9 @@ def test_invariants(
     for i in locked:
         acc.loc[i, "locked_territory"] = f"T{rng.integers(0, K)}"
     res = TerritoryAligner(
-        {"potential": tol, "accounts": 0.5}, max_disruption=cap, time_limit=20
+        {"potential": tol, "accounts": 0.5},
+        max_disruption=cap,
+        solver=SolverOptions(time_limit=20, mip_rel_gap=0.01),
     ).solve(acc, reps)
     if not res.feasible:
         assert res.status in ("infeasible", "error")

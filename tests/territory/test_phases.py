@@ -144,7 +144,9 @@ def test_exact_phase_on_a_pruned_model_proves_the_full_optimum(
     from spmopt.territory import TerritoryAligner
 
     acc, reps = make_instance(120, 8, 6, current=False)
-    al = TerritoryAligner({"potential": 0.1}, capacity=False, candidates=3, mip_rel_gap=1e-6)
+    al = TerritoryAligner(
+        {"potential": 0.1}, capacity=False, candidates=3, solver=SolverOptions(mip_rel_gap=1e-6)
+    )
     dense = al.build_model(acc, reps).model
     monkeypatch.setattr(build_mod, "DENSE_MAX", 100)
     pruned = al.build_model(acc, reps).model
