@@ -52,7 +52,7 @@ def sweep(data: str, quick: bool) -> list[Scenario]:
         name="bench",
         data=data,
         seed=0,
-        forecast={"backtest_windows": 1},
+        forecast={"n_windows": 1},
         comp={"n_draws": 1_000 if quick else 10_000},
     )
     grid = {
@@ -67,7 +67,7 @@ def _warm() -> None:
     """Run one tiny scenario in this process: imports every stage and pays the first-call costs
     (lazy imports, compiled kernels) that would otherwise land on the first real task."""
     tiny = spm.data.generate(60, 4, 24, seed=0)
-    s = Scenario(forecast={"backtest_windows": 1}, comp={"n_draws": 200})
+    s = Scenario(forecast={"n_windows": 1}, comp={"n_draws": 200})
     run(s, data=tiny)
 
 

@@ -908,7 +908,7 @@ def check_forecast_calibration(v: PlanView, b: HealthBands) -> HealthCheck:
             "ok": f"the 80% forecast interval covered {by} in the backtest.",
         },
         {
-            "low": "more backtest windows (forecast.backtest_windows, forecast.options "
+            "low": "more backtest windows (forecast.n_windows, forecast.options "
             "n_windows) or another model; treat the cost and attainment ranges as too narrow",
             "high": "a model with tighter errors, or more history",
         },

@@ -12,22 +12,35 @@ case on the example data. A sweep is a grid over dotted setting paths::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import hashlib
+import inspect
 import itertools
 import json
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from spmopt.errors import ConfigError
 from spmopt.settings_errors import format_validation_error
 
 __all__ = [
+    "DEFAULT_EXCEPTIONS",
+    "DERIVED",
     "CompSettings",
     "ForecastSettings",
     "QuotaSettings",
@@ -43,8 +56,112 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TerritorySettings(_Settings):
+# ---------------------------------------------------------------------- derived from the stages
+#: Where each stage's settings come from. Every field of a stage's settings is either the
+#: keyword of the same name of ``target`` (same default, checked by the target's own
+#: validation: the bounds are the estimator's), one of ``scenario_only`` (what the pipeline
+#: does around the estimator), or one of ``elsewhere`` (field -> the object that owns it).
+#: ``tests/scenario/test_settings_drift.py`` fails when a field and its constructor drift.
+DERIVED: dict[str, dict[str, Any]] = {
+    "territory": {
+        "target": "spmopt.territory.TerritoryAligner",
+        "scenario_only": ("realign", "n_territories", "options"),
+        # the solver's safety cap: SolverOptions.time_limit, default that of the aligner's
+        # DEFAULT_SOLVER
+        "elsewhere": {"time_limit": "spmopt.territory.aligner.DEFAULT_SOLVER"},
+    },
+    "forecast": {
+        "target": "spmopt.forecast.RevenueForecaster",
+        "scenario_only": ("options",),
+        # the windows of the reported backtest (the forecaster's own selection backtest is
+        # forecast.options.n_windows)
+        "elsewhere": {"n_windows": "spmopt.forecast.backtest"},
+    },
+    "quota": {
+        "target": "spmopt.quota.QuotaSetter",
+        "scenario_only": ("options",),
+        "elsewhere": {},
+    },
+    "comp": {
+        "target": "spmopt.comp.CompSimulator",
+        "scenario_only": ("plan", "plan_overrides"),
+        "elsewhere": {"revenue_shock": "spmopt.comp.Overrides.revenue_change"},
+    },
+}
+
+#: Scenario defaults that differ from their constructor's on purpose (field -> why); the drift
+#: test allows exactly these.
+DEFAULT_EXCEPTIONS: dict[str, str] = {
+    "forecast.n_windows": "2 reported backtest windows keep a batch of scenarios fast "
+    "(spmopt.forecast.backtest defaults to 3)",
+}
+
+
+def _import(path: str) -> Any:
+    import importlib
+
+    mod, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(mod), name)
+
+
+def _check_estimator(stage: str, kwargs: Mapping[str, Any]) -> None:
+    """Build the stage's estimator from ``kwargs`` and run its own ``_validate``; a bad or
+    unknown setting raises ValueError naming the key (pydantic adds the path)."""
+    from spmopt.contracts import unknown_key_error
+
+    target = _import(DERIVED[stage]["target"])
+    names = list(inspect.signature(target.__init__).parameters)[1:]
+    for k in kwargs:
+        if k not in names:
+            raise ValueError(str(unknown_key_error(f"{stage}.options", k, names)))
+    try:
+        est = target(**kwargs)
+        validate = getattr(est, "_validate", None)
+        if callable(validate):
+            validate()
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class _StageSettings(_Settings):
+    """Settings of one stage: each field that is a keyword of the stage's estimator (see
+    :data:`DERIVED`) is checked by the estimator's own validation, and ``options`` with them."""
+
+    _stage: ClassVar[str]
+
+    @field_validator("*")
+    @classmethod
+    def _check_field(cls, v: Any, info: ValidationInfo) -> Any:
+        derived = DERIVED[cls._stage]
+        name = str(info.field_name)
+        if name not in derived["scenario_only"] and name not in derived["elsewhere"]:
+            _check_estimator(cls._stage, {name: v})
+        return v
+
+    @model_validator(mode="after")
+    def _check_options(self) -> Self:
+        if getattr(self, "options", None):
+            _check_estimator(self._stage, self.estimator_kwargs())
+        return self
+
+    def estimator_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of the stage's estimator (seed 0)."""
+        return {}
+
+
+def _check_call(path: str, key: str, value: Any) -> None:
+    """Whether function ``path`` accepts ``key=value`` by its own checks, without running it:
+    the checks :func:`spmopt.forecast.backtest` makes of ``n_windows`` (at least one)."""
+    if key == "n_windows" and (not isinstance(value, int) or value < 1):
+        raise ValueError(f"{path}: n_windows={value!r}: at least one window is needed (0 skips)")
+
+
+class TerritorySettings(_StageSettings):
     """Territory alignment settings (:class:`spmopt.territory.TerritoryAligner`).
+
+    The fields other than ``realign``, ``n_territories`` and ``options`` are the aligner's
+    keywords of the same name, with its defaults and checked by its own validation
+    (:data:`DERIVED`).
 
     Attributes
     ----------
@@ -56,36 +173,82 @@ class TerritorySettings(_Settings):
         to-be-hired reps based in the largest territories. ``None`` keeps today's count.
     balance : dict of str to float
         Balance tolerance per attribute: each territory's total within ± this share of its target
-        (``{"potential": 0.05}`` = ±5%).
+        (``{"potential": 0.05}`` = ±5%), each in [0, 10].
     max_disruption : float or None
         Largest share of potential allowed to change territory, in [0, 1]; ``None`` for no cap.
     contiguity : bool
         Require contiguous territories (needs basic units with an adjacency).
-    time_limit : float
-        Solver wall-clock limit [s].
+    time_limit : float or None
+        Solver wall-clock safety cap [s] (``SolverOptions.time_limit``; ``None`` for none).
     options : dict
-        Further keyword arguments passed to ``TerritoryAligner`` unchanged.
+        Further keyword arguments passed to ``TerritoryAligner`` unchanged; ``solver`` may be a
+        mapping of :class:`~spmopt.solver.SolverOptions` fields (e.g. ``{"mip_rel_gap":
+        0.001, "threads": 4}``).
     """
+
+    _stage: ClassVar[str] = "territory"
 
     realign: bool = True
     n_territories: int | None = Field(default=None, ge=1)
     balance: dict[str, float] = Field(default_factory=lambda: {"potential": 0.05})
-    max_disruption: float | None = Field(default=None, ge=0, le=1)
+    max_disruption: float | None = None
     contiguity: bool = False
-    time_limit: float = Field(default=60.0, gt=0)
+    time_limit: float | None = 60.0
     options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("balance")
+    @field_validator("time_limit")
     @classmethod
-    def _check_balance(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, tol in v.items():
-            if not 0 <= tol <= 1:
-                raise ValueError(f"balance tolerance of {k!r} must be in [0, 1], got {tol}")
+    def _check_time_limit(cls, v: float | None) -> float | None:
+        from spmopt.solver import SolverOptions
+
+        try:
+            SolverOptions(time_limit=v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return v
 
+    def estimator_kwargs(self) -> dict[str, Any]:
+        return self.aligner_kwargs(seed=0)
 
-class ForecastSettings(_Settings):
+    def aligner_kwargs(self, *, seed: int) -> dict[str, Any]:
+        """The keyword arguments of the scenario's :class:`~spmopt.territory.TerritoryAligner`
+        (``time_limit`` and ``options["solver"]`` become its ``SolverOptions``)."""
+        from spmopt.solver import SolverOptions
+        from spmopt.territory.aligner import DEFAULT_SOLVER
+
+        options = dict(self.options)
+        solver = options.pop("solver", None)
+        if isinstance(solver, SolverOptions):
+            solver = dataclasses.replace(solver, time_limit=self.time_limit)
+        else:
+            fields = {"seed": seed, **(solver or {}), "time_limit": self.time_limit}
+            known = {f.name for f in dataclasses.fields(SolverOptions)}
+            bad = [k for k in fields if k not in known]
+            if bad:
+                raise ValueError(
+                    f"territory.options.solver: unknown SolverOptions field {bad[0]!r}; "
+                    f"allowed: {sorted(known)}"
+                )
+            try:
+                solver = dataclasses.replace(DEFAULT_SOLVER, **fields)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return {
+            "balance": dict(self.balance),
+            "max_disruption": self.max_disruption,
+            "contiguity": self.contiguity,
+            "seed": seed,
+            **options,
+            "solver": solver,
+        }
+
+
+class ForecastSettings(_StageSettings):
     """Revenue forecast settings (:class:`spmopt.forecast.RevenueForecaster`).
+
+    ``model``, ``horizon`` and ``levels`` are the forecaster's keywords of the same name, with its
+    defaults and checked by its own validation; ``n_windows`` is the keyword of
+    :func:`spmopt.forecast.backtest` (:data:`DERIVED`).
 
     Attributes
     ----------
@@ -95,21 +258,67 @@ class ForecastSettings(_Settings):
         Months forecast after the last month of history (12 = the plan year).
     levels : list of int
         Prediction interval levels [%].
-    backtest_windows : int
-        Rolling-origin windows of the backtest that measures forecast error (0 to skip).
+    n_windows : int
+        Rolling-origin windows of the reported backtest that measures forecast error (0 to
+        skip). Formerly ``backtest_windows`` (still read, with a DeprecationWarning).
     options : dict
-        Further keyword arguments passed to ``RevenueForecaster`` unchanged.
+        Further keyword arguments passed to ``RevenueForecaster`` unchanged (its own
+        ``n_windows`` of the model-selection backtest among them).
     """
 
+    _stage: ClassVar[str] = "forecast"
+
     model: str = "auto"
-    horizon: int = Field(default=12, ge=1, le=60)
+    horizon: int = 12
     levels: tuple[int, ...] = (80, 95)
-    backtest_windows: int = Field(default=2, ge=0, le=12)
+    n_windows: int = Field(default=2, ge=0)
     options: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "backtest_windows" in data:
+            data = dict(data)
+            if "n_windows" in data:
+                raise ValueError(
+                    "give forecast.n_windows only (forecast.backtest_windows is its old name)"
+                )
+            warnings.warn(
+                "scenario key forecast.backtest_windows is renamed forecast.n_windows (the "
+                "n_windows of spmopt.forecast.backtest); rename it in the scenario file",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            data["n_windows"] = data.pop("backtest_windows")
+        return data
 
-class QuotaSettings(_Settings):
+    @field_validator("n_windows")
+    @classmethod
+    def _check_windows(cls, v: int) -> int:
+        if v > 0:  # 0 skips the backtest; above, what spmopt.forecast.backtest accepts
+            _check_call("spmopt.forecast.backtest", "n_windows", v)
+        return v
+
+    def estimator_kwargs(self) -> dict[str, Any]:
+        return self.forecaster_kwargs(seed=0)
+
+    def forecaster_kwargs(self, *, seed: int) -> dict[str, Any]:
+        """The keyword arguments of the scenario's
+        :class:`~spmopt.forecast.RevenueForecaster`."""
+        return {
+            "model": self.model,
+            "horizon": self.horizon,
+            "levels": tuple(self.levels),
+            "seed": seed,
+            **self.options,
+        }
+
+
+class QuotaSettings(_StageSettings):
     """Quota settings (:class:`spmopt.quota.QuotaSetter`).
+
+    Every field but ``options`` is the setter's keyword of the same name, with its default and
+    checked by its own validation (:data:`DERIVED`).
 
     Attributes
     ----------
@@ -127,6 +336,8 @@ class QuotaSettings(_Settings):
         Further keyword arguments passed to ``QuotaSetter`` unchanged.
     """
 
+    _stage: ClassVar[str] = "quota"
+
     method: str = "blend"
     over_assignment: float | None = Field(default=None, ge=0, le=1)
     company_target: float | None = Field(default=None, gt=0)
@@ -134,9 +345,29 @@ class QuotaSettings(_Settings):
     period: Literal["month", "quarter"] = "month"
     options: dict[str, Any] = Field(default_factory=dict)
 
+    def estimator_kwargs(self) -> dict[str, Any]:
+        return self.setter_kwargs(over_assignment=self.over_assignment)
 
-class CompSettings(_Settings):
-    """Comp plan and cost simulation settings (:func:`spmopt.comp.simulate`).
+    def setter_kwargs(self, *, over_assignment: float | None) -> dict[str, Any]:
+        """The keyword arguments of the scenario's :class:`~spmopt.quota.QuotaSetter`
+        (``over_assignment`` resolved by the caller: this one's or the targets')."""
+        kwargs: dict[str, Any] = {
+            "company_target": self.company_target,
+            "method": self.method,
+            "increment": self.increment,
+            "period": self.period,
+            **self.options,
+        }
+        if over_assignment is not None:
+            kwargs["over_assignment"] = over_assignment
+        return kwargs
+
+
+class CompSettings(_StageSettings):
+    """Comp plan and cost simulation settings (:class:`spmopt.comp.CompSimulator`).
+
+    ``n_draws`` and ``overrides`` are the simulator's keywords, with its defaults and checked by
+    its own validation; ``revenue_shock`` is ``Overrides.revenue_change`` (:data:`DERIVED`).
 
     Attributes
     ----------
@@ -151,16 +382,29 @@ class CompSettings(_Settings):
         Monte Carlo draws of the plan year.
     revenue_shock : float
         Relative change of every rep's revenue in every draw (-0.10 = revenue 10% below the
-        forecast), a what-if on top of the forecast's own uncertainty.
+        forecast), a what-if on top of the forecast's own uncertainty; above -1.
     overrides : dict
         Further what-if overrides passed to ``simulate(..., overrides=...)`` unchanged.
     """
 
+    _stage: ClassVar[str] = "comp"
+
     plan: str | None = None
     plan_overrides: dict[str, Any] = Field(default_factory=dict)
-    n_draws: int = Field(default=10_000, ge=100, le=10_000_000)
-    revenue_shock: float = Field(default=0.0, gt=-1, le=10)
+    n_draws: int = 10_000
+    revenue_shock: float = Field(default=0.0, gt=-1)
     overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("revenue_shock")
+    @classmethod
+    def _check_shock(cls, v: float) -> float:
+        from spmopt.comp import Overrides
+
+        try:
+            Overrides(revenue_change=v)
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"]) from None
+        return v
 
 
 #: Settings that are free mappings: in a dotted path, everything after them is one key.
@@ -433,6 +677,14 @@ def _set_setting(d: dict[str, Any], path: str) -> Any:
     """
     if not isinstance(path, str) or not path:
         raise ConfigError(f"a setting path is a dotted string, got {path!r}")
+    if path == "forecast.backtest_windows":
+        warnings.warn(
+            "setting forecast.backtest_windows is renamed forecast.n_windows (the n_windows of "
+            "spmopt.forecast.backtest); use the new name",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        path = "forecast.n_windows"
     parts = path.split(".")
     node: Any = d
     model: type[BaseModel] = Scenario

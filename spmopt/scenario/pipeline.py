@@ -13,20 +13,22 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from spmopt.contracts import OK_STATUSES, STATUSES, ResultContract, check_status
 from spmopt.data import PlanningData, load_example, read_planning_data
-from spmopt.errors import ConfigError, DataError, InfeasibleError
+from spmopt.errors import ConfigError, DataError
 from spmopt.scenario.config import Scenario, apply_overrides
 from spmopt.scenario.headcount import adjust_headcount
 
 __all__ = [
+    "SUMMARY_COLUMNS",
     "CurrentAlignment",
     "ForecastStage",
     "ScenarioResult",
@@ -35,6 +37,8 @@ __all__ = [
     "load_data",
     "prepare_data",
     "run",
+    "summarise",
+    "worst_status",
 ]
 
 log = logging.getLogger(__name__)
@@ -164,20 +168,44 @@ def _role_pay_to_reps(
 
 # ---------------------------------------------------------------------- stage results
 @dataclass(frozen=True, repr=False)
-class CurrentAlignment:
+class CurrentAlignment(ResultContract):
     """Today's alignment (``accounts.current_territory``), for scenarios that do not realign.
 
-    Same attributes as :class:`spmopt.territory.AlignmentResult`.
+    Same attributes as :class:`spmopt.territory.AlignmentResult`; ``status`` is ``"ok"`` (no
+    optimiser ran) and its :meth:`summary_row` says ``align_status="current"``.
     """
 
     assignment: pd.DataFrame
     summary: pd.DataFrame
     metrics: dict[str, Any]
-    status: str = "current"
+    status: str = "ok"
     diagnosis: str | None = None
 
+    _label: ClassVar[str | None] = "today's alignment"
+
+    def __post_init__(self) -> None:
+        check_status(self.status)
+
     def __repr__(self) -> str:
-        return f"CurrentAlignment(territories={len(self.summary)}, accounts={len(self.assignment)})"
+        return (
+            f"CurrentAlignment(status={self.status!r}, territories={len(self.summary)}, "
+            f"accounts={len(self.assignment)})"
+        )
+
+    def summary_row(self) -> dict[str, Any]:
+        """The keys of :meth:`spmopt.territory.AlignmentResult.summary_row`, measured on
+        today's alignment, with ``align_status="current"``."""
+        m = self.metrics
+        row = {"n_territories": len(self.summary), "align_status": "current"}
+        row["align_gap"] = _num(m.get("gap"))
+        for col in _ALIGN_METRICS:
+            row[col] = _num(m.get(col))
+        row["disruption_share"] = _num(m.get("disruption_share", m.get("disruption")))
+        return row
+
+    def to_frame(self) -> pd.DataFrame:
+        """The assignment table."""
+        return self.assignment.copy()
 
 
 @dataclass(frozen=True, repr=False)
@@ -237,23 +265,10 @@ def align_stage(scenario: Scenario, data: PlanningData) -> Any:
         return current_alignment(data.accounts, data.reps, t.balance)
     from spmopt.territory import TerritoryAligner
 
-    aligner = TerritoryAligner(
-        balance=dict(t.balance),
-        max_disruption=t.max_disruption,
-        contiguity=t.contiguity,
-        time_limit=t.time_limit,
-        seed=scenario.seed,
-        **t.options,
-    )
+    aligner = TerritoryAligner(**t.aligner_kwargs(seed=scenario.seed))
     geo = getattr(data, "geography", None)  # polygons read with the data (spmopt.geo)
     kw = {"adjacency": geo.adjacency} if t.contiguity and geo is not None else {}
-    result = aligner.solve(data.accounts, data.reps, **kw)
-    if result.status in ("infeasible", "error"):
-        raise InfeasibleError(
-            f"territory alignment is {result.status}: {result.diagnosis or 'no diagnosis'}",
-            diagnosis=result.diagnosis,
-        )
-    return result
+    return aligner.solve(data.accounts, data.reps, **kw).raise_for_status()
 
 
 def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> ForecastStage:
@@ -262,13 +277,11 @@ def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> Fo
 
     f = scenario.forecast
     history = build_history(data.sales, alignment.assignment, data.reps)
-    forecaster = RevenueForecaster(
-        model=f.model, horizon=f.horizon, levels=tuple(f.levels), seed=scenario.seed, **f.options
-    )
+    forecaster = RevenueForecaster(**f.forecaster_kwargs(seed=scenario.seed))
     result = forecaster.fit(history).predict()
     bt = None
-    if f.backtest_windows > 0:
-        bt = backtest(forecaster, history, n_windows=f.backtest_windows)
+    if f.n_windows > 0:
+        bt = backtest(forecaster, history, n_windows=f.n_windows)
     return ForecastStage(forecast=result, backtest=bt, history=history)
 
 
@@ -277,19 +290,10 @@ def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: Fore
     from spmopt.quota import QuotaSetter
 
     q = scenario.quota
-    kwargs: dict[str, Any] = dict(
-        company_target=q.company_target,
-        method=q.method,
-        increment=q.increment,
-        period=q.period,
-        **q.options,
-    )
     oa = q.over_assignment
     if oa is None and data.targets is not None:
         oa = data.targets.over_assignment
-    if oa is not None:
-        kwargs["over_assignment"] = oa
-    setter = QuotaSetter(**kwargs)
+    setter = QuotaSetter(**q.setter_kwargs(over_assignment=oa))
     result = setter.solve(
         alignment,
         forecast=fc.forecast,
@@ -316,8 +320,8 @@ def comp_stage(scenario: Scenario, data: PlanningData, quotas: Any, fc: Forecast
         overrides["revenue_change"] = c.revenue_shock
     return simulate(
         plan,
-        quotas,
-        fc.forecast,
+        quotas=quotas,
+        forecast=fc.forecast,
         n_draws=c.n_draws,
         seed=scenario.seed,
         reps=data.reps,
@@ -352,9 +356,27 @@ class Stages:
 
 
 # ---------------------------------------------------------------------- result
+#: Statuses from best to worst: a scenario's status is the worst of its stages'.
+_STATUS_RANK = {st: i for i, st in enumerate(("optimal", "ok", "feasible", "time_limit"))} | {
+    "failed": 4,
+    "infeasible": 5,
+    "error": 6,
+}
+
+
+def worst_status(statuses: Iterable[str]) -> str:
+    """The worst of ``statuses`` (those outside :data:`spmopt.contracts.STATUSES` are skipped;
+    ``"ok"`` when none is left)."""
+    known = [st for st in statuses if st in STATUSES]
+    return max(known, key=_STATUS_RANK.__getitem__) if known else "ok"
+
+
 @dataclass(frozen=True, repr=False)
-class ScenarioResult:
+class ScenarioResult(ResultContract):
     """Everything one scenario produced.
+
+    Its :attr:`status` is the worst status of its stages (alignment, forecast, quotas, comp
+    cost); :meth:`summary_row` is the one-row :attr:`summary` as a dict.
 
     Attributes
     ----------
@@ -409,6 +431,30 @@ class ScenarioResult:
                 bits.append(f"{col}={fmt.format(v)}")
         bits.append(f"seconds={sum(self.timings.values()):.1f}")
         return f"ScenarioResult({', '.join(bits)})"
+
+    @property
+    def status(self) -> str:  # type: ignore[override]
+        """The worst status of the stage results (see :func:`worst_status`)."""
+        stages = (self.alignment, self.forecast, self.quotas, self.cost)
+        return worst_status(str(getattr(r, "status", "ok")) for r in stages)
+
+    def _problem(self) -> str:
+        bad = [
+            f"{label} is {r.status}"
+            for label, r in (
+                ("territory alignment", self.alignment),
+                ("forecast", self.forecast),
+                ("quotas", self.quotas),
+                ("comp cost", self.cost),
+            )
+            if getattr(r, "status", "ok") not in OK_STATUSES | {"current"}
+        ]
+        return "; ".join(bad) or f"status {self.status}"
+
+    def summary_row(self) -> dict[str, Any]:
+        """The one-row :attr:`summary` as a flat dict (scenario, key, the stage figures of
+        :func:`summarise`, seconds and the health columns)."""
+        return self.summary.iloc[0].to_dict() if len(self.summary) else {}
 
     def to_frame(self) -> pd.DataFrame:
         """The one-row summary."""
@@ -588,8 +634,65 @@ def _lookup(obj: Any, *names: str) -> Any:
     return None
 
 
+_ALIGN_METRICS = (
+    "max_deviation_potential",
+    "max_deviation_workload",
+    "weighted_distance",
+    "mean_distance_km",
+)
+_ALIGN_KEYS = ("n_territories", "align_status", "align_gap", *_ALIGN_METRICS, "disruption_share")
+_FORECAST_KEYS = ("forecast_model", "forecast_revenue")
+_QUOTA_KEYS = ("company_target", "quota_total", "over_assignment", "quota_spread")
+_COST_KEYS = (
+    "expected_cost",
+    "cost_p10",
+    "cost_p50",
+    "cost_p90",
+    "ccos",
+    "margin_after_comp",
+    "p_ccos_breach",
+    "p_margin_breach",
+)
+
+#: The columns of :func:`summarise`, in order (a batch table adds scenario, key, seconds and
+#: the health columns around them).
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "seed",
+    *_ALIGN_KEYS,
+    *_FORECAST_KEYS,
+    "forecast_mase",
+    *_QUOTA_KEYS,
+    "share_at_quota",
+    *_COST_KEYS,
+    "passes",
+)
+
+
+def _own_row(obj: Any) -> dict[str, Any]:
+    """The stage result's own :meth:`~spmopt.contracts.ResultContract.summary_row` (empty for
+    a result without one, e.g. a custom stage's)."""
+    fn = getattr(obj, "summary_row", None)
+    if not callable(fn):
+        return {}
+    row = fn()
+    return dict(row) if isinstance(row, Mapping) else {}
+
+
+def _pick(
+    own: Mapping[str, Any], keys: tuple[str, ...], fallback: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``keys`` from the result's own row; those it lacks from ``fallback`` (computed only then)."""
+    missing = [k for k in keys if k not in own]
+    fb = fallback() if missing else {}
+    return {k: own[k] if k in own else fb.get(k, float("nan")) for k in keys}
+
+
 def summarise(result: ScenarioResult) -> dict[str, Any]:
-    """The one-row summary of a scenario.
+    """The one-row summary of a scenario, from each stage result's ``summary_row()``.
+
+    A stage result without ``summary_row()`` (a custom stage's) is read from its ``metrics``,
+    ``summary``, ``frame`` or ``annual`` tables instead. The keys, in order
+    (:data:`SUMMARY_COLUMNS`):
 
     Columns
     -------
@@ -603,7 +706,8 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     company_target, quota_total, over_assignment : target, sum of annual quotas, sum / target - 1.
     quota_spread : coefficient of variation of quota / potential across reps (fairness, lower is
         fairer).
-    share_at_quota : expected share of reps at or above quota.
+    share_at_quota : expected share of reps at or above quota (the comp simulation's, else the
+        quota stage's estimate).
     expected_cost, cost_p10, cost_p50, cost_p90 : incentive cost of the plan year [currency].
     ccos : expected incentive cost of sales (incentive / revenue).
     margin_after_comp : expected margin after all sales compensation [share of revenue].
@@ -611,37 +715,59 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     passes : every check passed.
     """
     row: dict[str, Any] = {"seed": result.scenario.seed}
+    row.update(_pick(_own_row(result.alignment), _ALIGN_KEYS, lambda: _align_fallback(result)))
+    row.update(_pick(_own_row(result.forecast), _FORECAST_KEYS, lambda: _forecast_fallback(result)))
+    row["forecast_mase"] = _backtest_mase(result.backtest, getattr(result.forecast, "model", None))
+    q_own = _own_row(result.quotas)
+    row.update(_pick(q_own, _QUOTA_KEYS, lambda: _quota_fallback(result)))
+    c_own = _own_row(result.cost)
+    if "comp_passes" in c_own:
+        c_own["passes"] = c_own["comp_passes"]
+    c_row = _pick(c_own, (*_COST_KEYS, "passes"), lambda: _cost_fallback(result))
+    share = _num(_lookup(getattr(result.cost, "summary", None), "share_at_quota"))
+    if np.isnan(share):
+        share = _num(c_own.get("share_at_quota", q_own.get("share_at_quota")))
+    if np.isnan(share):
+        share = _num(_cost_fallback(result)["share_at_quota"])
+    row["share_at_quota"] = share
+    row.update(c_row)
+    passes = row["passes"]
+    row["passes"] = bool(passes) if passes is not None and passes == passes else None
+    return {k: row[k] for k in SUMMARY_COLUMNS}
+
+
+# ------------------------------------------------ summaries of results without summary_row()
+def _align_fallback(result: ScenarioResult) -> dict[str, Any]:
     al = result.alignment
     m = getattr(al, "metrics", {}) or {}
-    row["n_territories"] = len(result.reps)
-    row["align_status"] = str(getattr(al, "status", ""))
-    row["align_gap"] = _num(m.get("gap"))
-    for col in (
-        "max_deviation_potential",
-        "max_deviation_workload",
-        "weighted_distance",
-        "mean_distance_km",
-    ):
+    row: dict[str, Any] = {
+        "n_territories": len(result.reps),
+        "align_status": str(getattr(al, "status", "")),
+        "align_gap": _num(m.get("gap")),
+    }
+    for col in _ALIGN_METRICS:
         row[col] = _num(m.get(col))
     row["disruption_share"] = _num(m.get("disruption_share", m.get("disruption")))
+    return row
 
-    fc = result.forecast
-    frame = getattr(fc, "frame", None)
-    row["forecast_model"] = ""
-    row["forecast_revenue"] = float("nan")
+
+def _forecast_fallback(result: ScenarioResult) -> dict[str, Any]:
+    frame = getattr(result.forecast, "frame", None)
+    row: dict[str, Any] = {"forecast_model": "", "forecast_revenue": float("nan")}
     if isinstance(frame, pd.DataFrame) and len(frame):
         tot = frame.loc[frame["level"] == "total"] if "level" in frame else frame
         row["forecast_revenue"] = float(tot["yhat"].sum())
         if "model" in frame:
-            row["forecast_model"] = ",".join(sorted(map(str, frame["model"].dropna().unique())))[
-                :80
-            ]
-    row["forecast_mase"] = _backtest_mase(result.backtest, getattr(fc, "model", None))
+            models = sorted(map(str, frame["model"].dropna().unique()))
+            row["forecast_model"] = ",".join(models)[:80]
+    return row
 
+
+def _quota_fallback(result: ScenarioResult) -> dict[str, Any]:
     q = result.quotas
     qm = getattr(q, "metrics", {}) or {}
     annual = getattr(q, "annual", None)
-    row["company_target"] = _num(qm.get("company_target"))
+    row: dict[str, Any] = {"company_target": _num(qm.get("company_target"))}
     if "roll_up" in qm:
         row["quota_total"] = _num(qm["roll_up"])
     elif isinstance(annual, pd.DataFrame) and "quota" in annual:
@@ -651,14 +777,20 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
     ct = row["company_target"]
     row["over_assignment"] = row["quota_total"] / ct - 1.0 if ct and ct == ct else float("nan")
     row["quota_spread"] = (
-        _num(qm["quota_potential_cv"]) if "quota_potential_cv" in qm else (_quota_spread(q, result))
+        _num(qm["quota_potential_cv"]) if "quota_potential_cv" in qm else _quota_spread(q, result)
     )
+    return row
 
+
+def _cost_fallback(result: ScenarioResult) -> dict[str, Any]:
     cost = result.cost
     summ = getattr(cost, "summary", None)
-    row["share_at_quota"] = _num(
-        _lookup(summ, "share_at_quota", "share_at_or_above_quota", "p_at_quota")
-    )
+    annual = getattr(result.quotas, "annual", None)
+    row: dict[str, Any] = {
+        "share_at_quota": _num(
+            _lookup(summ, "share_at_quota", "share_at_or_above_quota", "p_at_quota")
+        )
+    }
     if np.isnan(row["share_at_quota"]) and isinstance(annual, pd.DataFrame):
         if "p_attain" in annual:
             row["share_at_quota"] = float(annual["p_attain"].mean())
@@ -681,7 +813,7 @@ def summarise(result: ScenarioResult) -> dict[str, Any]:
             passes = bool(checks["pass"].all())
         elif isinstance(checks, Mapping):
             passes = all(bool(v) for v in checks.values())
-    row["passes"] = bool(passes) if passes is not None else None
+    row["passes"] = passes
     return row
 
 

@@ -221,7 +221,7 @@ def result(tmp_path_factory: pytest.TempPathFactory, data: PlanningData) -> Scen
         data=str(folder),
         seed=5,
         territory={"realign": False},  # today's alignment: these tests are about the database
-        forecast={"backtest_windows": 0, "model": "snaive"},
+        forecast={"n_windows": 0, "model": "snaive"},
         comp={"n_draws": 500},
     )
     return run(s)
@@ -330,7 +330,7 @@ def test_cli_plan_with_duckdb_url_and_write_back(
     write_planning_data(data, "duckdb:///plan.duckdb")
     (tmp_path / "s.yaml").write_text(
         "name: cli\nseed: 1\nterritory: {realign: false}\n"
-        "forecast: {backtest_windows: 0, model: snaive}\n"
+        "forecast: {n_windows: 0, model: snaive}\n"
         "comp: {n_draws: 300}\n",
         encoding="utf-8",
     )

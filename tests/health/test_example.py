@@ -134,7 +134,7 @@ def test_plan_strict_exits_2_on_an_unhealthy_plan(
 ) -> None:
     # today's territories and the 64.6M target of targets.yaml: far too few reps at quota
     args = ["plan", "example", "--out", str(tmp_path / "p"), "--set", "territory.realign=false",
-            "--set", "forecast.backtest_windows=0", "--set", "comp.n_draws=500"]  # fmt: skip
+            "--set", "forecast.n_windows=0", "--set", "comp.n_draws=500"]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "plan health: FAIL" in out and "FAIL share_at_quota" in out

@@ -29,7 +29,7 @@ def result(data_dir: Path) -> ScenarioResult:
         name="rpt",
         description="A small scenario <for the report> & its checks",
         data=str(data_dir),
-        forecast={"backtest_windows": 1},
+        forecast={"n_windows": 1},
         comp={"n_draws": 1000},
     )
     return run(s)
@@ -76,7 +76,7 @@ def test_single_scenario_report_is_self_contained(result: ScenarioResult, tmp_pa
 
 def test_batch_report_has_comparison_and_trade_off(data_dir: Path, tmp_path: Path) -> None:
     base = Scenario(name="b", data=str(data_dir), territory={"realign": False},
-                    forecast={"backtest_windows": 0}, comp={"n_draws": 500})  # fmt: skip
+                    forecast={"n_windows": 0}, comp={"n_draws": 500})  # fmt: skip
     sweep = Scenario.grid(base, {"quota.over_assignment": [0.05, 0.2]})
     bad = base.with_updates({"territory.n_territories": 5000}, name="bad")
     batch = run_batch([*sweep, bad], n_workers=0, out=tmp_path / "run", progress=False)

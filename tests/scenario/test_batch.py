@@ -23,7 +23,7 @@ def _sweep(data_dir: Path, **extra: Any) -> list[Scenario]:
         name="s",
         data=str(data_dir),
         seed=3,
-        forecast={"backtest_windows": 0},
+        forecast={"n_windows": 0},
         comp={"n_draws": 1000},
     )
     return Scenario.grid(

@@ -15,7 +15,7 @@ def test_plan_writes_tables_and_report(
 ) -> None:
     out = tmp_path / "out"
     code = main(
-        ["plan", str(data_dir), "--out", str(out), "--set", "forecast.backtest_windows=0",
+        ["plan", str(data_dir), "--out", str(out), "--set", "forecast.n_windows=0",
          "--set", "comp.n_draws=500", "--set", "territory.realign=false", "--seed", "4"]
     )  # fmt: skip
     assert code == 0
@@ -46,7 +46,7 @@ def test_batch_and_report(
 ) -> None:
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(
-        f"data: {data_dir}\nterritory: {{realign: false}}\nforecast: {{backtest_windows: 0}}\n"
+        f"data: {data_dir}\nterritory: {{realign: false}}\nforecast: {{n_windows: 0}}\n"
         "comp: {n_draws: 500}\ngrid:\n  quota.over_assignment: [0.05, 0.15]\n",
         encoding="utf-8",
     )

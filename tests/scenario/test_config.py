@@ -29,8 +29,8 @@ def test_defaults_and_repr() -> None:
         ({"territroy": {}}, ["'territroy' is not known", "did you mean 'territory'", "quota"]),
         ({"territory": {"balanse": {}}}, ["'territory.balanse'", "did you mean 'balance'"]),
         ({"quota": {"period": "week"}}, ["'quota.period'", "'month' or 'quarter'", "week"]),
-        ({"comp": {"n_draws": 5}}, ["'comp.n_draws'", "greater than or equal to 100"]),
-        ({"territory": {"balance": {"potential": 3}}}, ["'territory.balance'", "in [0, 1]"]),
+        ({"comp": {"n_draws": 0}}, ["'comp.n_draws'", "whole number >= 1"]),
+        ({"territory": {"balance": {"potential": 30}}}, ["'territory.balance'", "in [0, 10]"]),
         ({"territory": {"max_disruption": 1.5}}, ["'territory.max_disruption'"]),
         ({"name": "a b/c"}, ["'name'", "letters, digits"]),
         ({"seed": -1}, ["'seed'"]),
@@ -181,14 +181,14 @@ def test_plan_overrides_by_path() -> None:
 
 def test_check_names_what_the_stages_accept() -> None:
     assert Scenario().check() == Scenario()
-    with pytest.raises(ConfigError, match=r"'forecast.model' is 'arima'; allowed: auto, naive"):
-        Scenario(forecast={"model": "arima"}).check()
+    with pytest.raises(ConfigError, match=r"'forecast.model' is 'prophecy'; allowed: auto, naive"):
+        Scenario(forecast={"model": "prophecy"}).check()
     with pytest.raises(ConfigError, match=r"'quota.method' is 'fair'; allowed: potential, history"):
         Scenario(quota={"method": "fair"}).check()
     with pytest.raises(ConfigError, match=r"'comp.overrides.revenue_change' is not known"):
         Scenario(comp={"overrides": {"revenue_change": -0.1}}).check()
     assert Scenario(comp={"overrides": {"accelerator": 1.5}}).check()
     # a batch checks every scenario before it starts
-    bad = [Scenario(name="a"), Scenario(name="b", forecast={"model": "arima"})]
+    bad = [Scenario(name="a"), Scenario(name="b", forecast={"model": "prophecy"})]
     with pytest.raises(ConfigError, match="scenario 'b'"):
         spm.scenario.run_batch(bad, n_workers=0, progress=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from spmopt.errors import ConfigError, DataError
 from spmopt.scenario import RunStore, Scenario, ScenarioResult, Stages, load_data, run
 from spmopt.scenario.headcount import adjust_headcount
 from spmopt.scenario.tables import TABLE_NAMES
+from spmopt.territory import AlignmentResult
 
 
 def small(data_dir: Path, **settings: Any) -> Scenario:
@@ -23,7 +23,7 @@ def small(data_dir: Path, **settings: Any) -> Scenario:
         name="small",
         data=str(data_dir),
         seed=5,
-        forecast={"backtest_windows": 1},
+        forecast={"n_windows": 1},
         comp={"n_draws": 2000},
     )
     return s.with_updates(settings) if settings else s
@@ -139,8 +139,9 @@ def _fc(result: ScenarioResult) -> Any:
 
 
 def test_keep_current_alignment(data_dir: Path) -> None:
-    r = run(small(data_dir, **{"territory.realign": False, "forecast.backtest_windows": 0}))
-    assert r.alignment.status == "current"
+    r = run(small(data_dir, **{"territory.realign": False, "forecast.n_windows": 0}))
+    assert r.alignment.status == "ok" and r.alignment.ok
+    assert r.summary.iloc[0]["align_status"] == "current"
     assert r.summary.iloc[0]["disruption_share"] == 0
     assert np.isnan(r.summary.iloc[0]["forecast_mase"])
 
@@ -151,7 +152,7 @@ def test_stage_errors_name_the_stage(data_dir: Path) -> None:
 
     stages = dataclasses.replace(Stages(), comp=broken)
     with pytest.raises(DataError) as info:
-        run(small(data_dir, **{"territory.realign": False, "forecast.backtest_windows": 0}),
+        run(small(data_dir, **{"territory.realign": False, "forecast.n_windows": 0}),
             stages=stages)  # fmt: skip
     assert "in stage 'comp' of scenario 'small'" in info.value.__notes__[0]
     with pytest.raises(DataError, match="does not exist"):
@@ -187,7 +188,7 @@ def test_headcount_fewer_and_more(data_dir: Path) -> None:
 
 
 def test_fewer_territories_end_to_end(result: ScenarioResult, data_dir: Path) -> None:
-    r = run(small(data_dir, **{"territory.n_territories": 6, "forecast.backtest_windows": 0}))
+    r = run(small(data_dir, **{"territory.n_territories": 6, "forecast.n_windows": 0}))
     assert len(r.reps) == 6 and r.summary.iloc[0]["n_territories"] == 6
     assert r.alignment.assignment["rep_id"].nunique() == 6
     assert set(r.quotas.annual["rep_id"]) == set(r.reps["rep_id"])
@@ -198,7 +199,7 @@ def test_fewer_territories_end_to_end(result: ScenarioResult, data_dir: Path) ->
 def test_run_accepts_a_yaml_path(tmp_path: Path, data_dir: Path) -> None:
     f = tmp_path / "s.yaml"
     f.write_text(
-        f"data: {data_dir}\nterritory: {{realign: false}}\nforecast: {{backtest_windows: 0}}\n"
+        f"data: {data_dir}\nterritory: {{realign: false}}\nforecast: {{n_windows: 0}}\n"
         "comp: {n_draws: 500}\n",
         encoding="utf-8",
     )
@@ -221,12 +222,22 @@ def test_infeasible_territories_stop_the_scenario(
             seen.update(balance=balance, **kw)
 
         def solve(self, accounts: Any, reps: Any) -> Any:
-            return SimpleNamespace(status="infeasible", diagnosis="balance on 'potential': ±41%")
+            return AlignmentResult(
+                assignment=pd.DataFrame(),
+                summary=pd.DataFrame(),
+                metrics={},
+                status="infeasible",
+                diagnosis="balance on 'potential': ±41%",
+            )
 
+    # the scenario is checked against the real aligner; the run then meets the fake one
+    s = small(
+        data_dir, **{"territory.max_disruption": 0.1, "territory.options": {"method": "heuristic"}}
+    )
     monkeypatch.setattr(spmopt.territory, "TerritoryAligner", Infeasible)
-    s = small(data_dir, **{"territory.max_disruption": 0.1, "territory.options": {"method": "x"}})
     with pytest.raises(InfeasibleError, match=r"alignment is infeasible: balance on 'potential'"):
         run(s)
     # the scenario's settings reached the aligner
     assert seen["balance"] == {"potential": 0.05} and seen["max_disruption"] == 0.1
-    assert seen["seed"] == 5 and seen["method"] == "x" and seen["time_limit"] == 60
+    assert seen["seed"] == 5 and seen["method"] == "heuristic"
+    assert seen["solver"].time_limit == 60 and seen["solver"].seed == 5
