@@ -21,7 +21,15 @@ from typing import Any
 
 from spmopt.errors import SpmoptError
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "build_parser",
+    "check_alignment_ids",
+    "check_quota_forecast",
+    "failing_checks",
+    "main",
+    "read_alignment",
+    "read_quota_table",
+]
 
 _STAGE_CLIS = (
     "spmopt.territory.cli",
@@ -56,6 +64,220 @@ def _load_stage_cli(name: str) -> ModuleType | None:
         sys.modules.pop(name, None)
         raise
     return mod
+
+
+# ---------------------------------------------------------------------- shared by stage CLIs
+def _table_in(arg: Path, names: Sequence[str], what: str) -> Path:
+    """``arg`` itself when a file, else the first of ``names`` inside the folder ``arg``."""
+    from spmopt.errors import ConfigError
+
+    if arg.is_file():
+        return arg
+    if arg.is_dir():
+        for n in names:
+            if (arg / n).is_file():
+                return arg / n
+        if what == "alignment" and (arg / "compromise_assignment.csv").is_file():
+            raise ConfigError(
+                f"{arg} holds only compromise_assignment.csv: the alignment there is infeasible "
+                "(its bands cannot all be met). Fix: rerun spmopt align with wider bands, or "
+                "pass --alignment compromise_assignment.csv to use the compromise on purpose"
+            )
+        raise ConfigError(
+            f"{arg} has no {' or '.join(names)}: give the {what} file, or an output folder of "
+            "spmopt plan, align or quota"
+        )
+    raise ConfigError(f"--{what} {arg} does not exist")
+
+
+def read_alignment(arg: Path | None, data: Any) -> tuple[Any, str]:
+    """The alignment a command works on: ``assignment.csv`` (a file, or an output folder of
+    ``spmopt plan`` / ``align``), else today's (``accounts.current_territory``).
+
+    Returns
+    -------
+    DataFrame, str
+        ``account_id, territory_id, rep_id`` and where it came from, for the printout.
+
+    Raises
+    ------
+    spmopt.DataError
+        A column is missing, or the table names accounts or reps the data does not have.
+    """
+    import pandas as pd
+
+    from spmopt.data.alignment import current_assignment
+    from spmopt.errors import DataError
+
+    if arg is None:
+        return current_assignment(data.accounts, data.reps), "today's (current_territory)"
+    path = _table_in(Path(arg), ("assignment.csv",), "alignment")
+    asg = pd.read_csv(path, dtype={"account_id": str, "territory_id": str, "rep_id": str})
+    missing = [c for c in ("account_id", "rep_id") if c not in asg]
+    if missing:
+        raise DataError(
+            f"{path} lacks column(s) {missing}; found {list(asg.columns)}",
+            table="alignment",
+            column=missing[0],
+            fix="pass the assignment.csv that spmopt align or spmopt plan wrote",
+        )
+    reps = data.reps.astype({"rep_id": str, "territory_id": str})
+    if "territory_id" not in asg:
+        asg["territory_id"] = asg["rep_id"].map(dict(zip(reps["rep_id"], reps["territory_id"])))
+    unknown_reps = sorted(set(asg["rep_id"].dropna()) - set(reps["rep_id"]))
+    if unknown_reps:
+        raise DataError(
+            f"{path} names reps that are not in reps",
+            table="alignment",
+            column="rep_id",
+            rows=unknown_reps,
+            fix="align the same data folder the alignment was made for",
+        )
+    unknown = sorted(set(asg["account_id"]) - set(data.accounts["account_id"].astype(str)))
+    if unknown:
+        raise DataError(
+            f"{path} names accounts that are not in accounts",
+            table="alignment",
+            column="account_id",
+            rows=unknown,
+            fix="align the same data folder the alignment was made for",
+        )
+    return asg, str(path)
+
+
+def read_quota_table(arg: Path) -> tuple[Any, Path]:
+    """A quota table: a ``.csv``/``.parquet`` file or an output folder holding ``quotas.csv``."""
+    import pandas as pd
+
+    path = _table_in(Path(arg), ("quotas.csv", "quotas.parquet"), "quotas")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path), path
+    return pd.read_csv(path, dtype={"rep_id": str, "territory_id": str}), path
+
+
+def check_alignment_ids(table: Any, asg: Any, reps: Any, what: str) -> None:
+    """Refuse a quota or forecast table made for another alignment.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``rep_id`` (and ``territory_id``) per row: quotas, or rep-level forecast rows with
+        ``unique_id``.
+    asg : DataFrame
+        The alignment: ``account_id, territory_id, rep_id``.
+    reps : DataFrame
+        The reps table (a rep without accounts may still hold a quota).
+    what : str
+        ``quotas`` or ``forecast``, for the message.
+
+    Raises
+    ------
+    spmopt.DataError
+        Naming the reps (and territories) found on one side only.
+    """
+    from spmopt.errors import DataError, format_ids
+
+    col = "rep_id" if "rep_id" in table else "unique_id"
+    held = asg.dropna(subset=["rep_id"])
+    have = set(table[col].astype(str))
+    if col == "unique_id" and "level" in table:
+        have = set(table.loc[table["level"] == "rep", col].astype(str))
+    want = set(held["rep_id"].astype(str))
+    extra = sorted(have - set(reps["rep_id"].astype(str)))
+    lacking = sorted(want - have)
+    if extra or lacking:
+        parts = []
+        if extra:
+            parts.append(f"{what} for reps that are not in reps: {format_ids(extra)}")
+        if lacking:
+            parts.append(f"reps of the alignment without {what}: {format_ids(lacking)}")
+        raise DataError(
+            "; ".join(parts),
+            table=what,
+            column=col,
+            fix=f"pass the {what} made for this alignment (--alignment of the same run), or "
+            f"leave --{what} out to build them for it",
+        )
+    if "territory_id" in table and "territory_id" in held:
+        pairs = set(zip(table["rep_id"].astype(str), table["territory_id"].astype(str)))
+        mine = set(zip(held["rep_id"].astype(str), held["territory_id"].astype(str)))
+        wrong = sorted(pairs - mine)
+        if wrong:
+            raise DataError(
+                "quota rows pair reps with territories the alignment gives to others: "
+                + format_ids([f"{r}/{t}" for r, t in wrong]),
+                table=what,
+                column="territory_id",
+                fix="pass the quotas made for this alignment",
+            )
+
+
+def check_quota_forecast(quotas: Any, forecast: Any, source: str, tol: float = 0.01) -> None:
+    """Refuse quotas set on another forecast than the one a command is about to use.
+
+    A quota table that carries the forecast it was set on (``forecast`` per rep and period, as
+    ``spmopt quota`` and ``spmopt plan`` write it) is compared with the rep-level forecast
+    built for the alignment; reps whose totals differ by more than ``tol`` are named.
+
+    Raises
+    ------
+    spmopt.DataError
+        The quotas were set for another alignment or forecast.
+    """
+    import pandas as pd
+
+    from spmopt.errors import DataError
+    from spmopt.formatting import money
+
+    frame = getattr(forecast, "frame", None)
+    if frame is None or "forecast" not in quotas or "period" not in quotas:
+        return
+    fc = frame[frame["level"] == "rep"]
+    q = quotas.assign(period=pd.to_datetime(quotas["period"]), rep_id=quotas["rep_id"].astype(str))
+    mine = fc.assign(ds=pd.to_datetime(fc["ds"]), unique_id=fc["unique_id"].astype(str))
+    joined = q.merge(
+        mine[["unique_id", "ds", "yhat"]],
+        left_on=["rep_id", "period"],
+        right_on=["unique_id", "ds"],
+        how="inner",
+    )
+    if joined.empty:
+        return
+    tot = joined.groupby("rep_id")[["forecast", "yhat"]].sum()
+    rel = (tot["forecast"] - tot["yhat"]).abs() / tot["yhat"].abs().clip(lower=1.0)
+    bad = rel[rel > tol].sort_values(ascending=False)
+    if len(bad):
+        shown = [
+            f"{r} ({money(tot.at[r, 'forecast'])} vs {money(tot.at[r, 'yhat'])})"
+            for r in bad.index[:5]
+        ]
+        raise DataError(
+            f"the quotas were set on another forecast than that of the alignment {source}: "
+            "forecast in the quota table vs for this alignment, "
+            + ", ".join(shown)
+            + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
+            table="quotas",
+            column="forecast",
+            rows=list(bad.index),
+            fix="pass --alignment with the assignment.csv (or the output folder) of the run "
+            "that set these quotas",
+        )
+
+
+def failing_checks(checks: Any) -> list[str]:
+    """One line per comp check that fails (the CostSimulation.checks table)."""
+    from spmopt.formatting import share
+
+    if checks is None or len(checks) == 0 or "passed" not in checks:
+        return []
+    lines = []
+    for row in checks[~checks["passed"].astype(bool)].itertuples(index=False):
+        lines.append(
+            f"FAIL {row.check}: expected {share(row.expected, 2)} (P10 {share(row.p10, 2)}, "
+            f"P90 {share(row.p90, 2)}), breached in {share(row.p_breach)} of draws (allowed "
+            f"{share(row.max_breach_prob, 0)})"
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------- validate

@@ -1,14 +1,19 @@
-"""``spmopt simulate``: the comp-cost simulation of a planning data folder.
+"""spmopt simulate: the comp-cost simulation of a planning data folder.
 
-Attainment comes from the revenue forecast of the current alignment (joint sample paths from
-:class:`spmopt.forecast.RevenueForecaster`) unless ``--attainment`` picks a parametric
-distribution.
-Quotas come from ``--quotas`` (a CSV/Parquet table ``rep_id, quota[, period, forecast]``), else
-from :class:`spmopt.quota.QuotaSetter` on the current alignment (``accounts.current_territory``)
-and the folder's targets, else (when the quota stage cannot run) from the documented fallback:
-each rep's quota is the company revenue target times ``1 + over_assignment``, split in
-proportion to the last twelve months of revenue of the rep's current territory. The source used
-is printed and written to ``assumptions.csv``.
+Attainment comes from the revenue forecast of the alignment the quotas were set for (joint
+sample paths of spmopt.forecast.RevenueForecaster), built for that alignment, unless
+--attainment picks a parametric distribution. The alignment is --alignment (an assignment.csv
+or an output folder of spmopt plan or align), else the folder of --quotas when it holds an
+assignment.csv, else today's (accounts.current_territory). Quotas whose reps or territories do
+not match the alignment are refused.
+
+Quotas come from --quotas (a table rep_id, quota[, territory_id, period, forecast], or an output
+folder with quotas.csv), else from spmopt.quota.QuotaSetter on the alignment and the folder's
+targets, else (when the quota stage cannot run) from the documented fallback: each rep's quota
+is the company revenue target times 1 + over_assignment, split in proportion to the last twelve
+months of revenue of the rep's current territory. The sources used are printed and written to
+assumptions.csv. A comp check (CCOS band, margin floor) that fails is named on its own line;
+with --strict the exit status is then 2.
 """
 
 from __future__ import annotations
@@ -88,12 +93,39 @@ def _parse_override(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _run_settings(folder: Path | None) -> dict[str, Any]:
+    """Forecast, draws and seed of the spmopt plan run whose output folder is ``folder``
+    (from its scenario.yaml), so that simulate repeats the plan's numbers; empty otherwise."""
+    if folder is None or not (folder / "scenario.yaml").is_file():
+        return {}
+    from spmopt.scenario.config import Scenario
+
+    s = Scenario.from_yaml(folder / "scenario.yaml")
+    f = s.forecast
+    return {
+        "forecast": dict(
+            model=f.model, horizon=f.horizon, levels=tuple(f.levels), **dict(f.options)
+        ),
+        "draws": s.comp.n_draws,
+        "seed": s.seed,
+        "scenario": str(folder / "scenario.yaml"),
+    }
+
+
 def _handler(args: argparse.Namespace) -> int:
     import pandas as pd
 
     import spmopt as spm
+    from spmopt.cli import (
+        check_alignment_ids,
+        check_quota_forecast,
+        failing_checks,
+        read_alignment,
+        read_quota_table,
+    )
     from spmopt.comp import CompPlan, Empirical, LogNormal, Normal, simulate
     from spmopt.errors import ConfigError
+    from spmopt.formatting import table
     from spmopt.io_utils import atomic_dir, atomic_write_frame
 
     data = spm.read_planning_data(args.path)
@@ -103,28 +135,49 @@ def _handler(args: argparse.Namespace) -> int:
         plan = CompPlan.from_dict(data.plan, source=str(Path(args.path) / "plan.yaml"))
     else:
         raise ConfigError(f"{args.path}: no plan.yaml; pass --plan PATH")
+    quotas: Any = None
+    quota_path: Path | None = None
+    if args.quotas is not None:
+        quotas, quota_path = read_quota_table(args.quotas)
+    alignment_arg = args.alignment
+    if alignment_arg is None and quota_path is not None:
+        if (quota_path.parent / "assignment.csv").is_file():
+            alignment_arg = quota_path.parent  # the alignment the quotas were set for
+    asg, alignment_source = read_alignment(alignment_arg, data)
+    run = _run_settings(Path(alignment_arg) if alignment_arg is not None else None)
+    if run and not Path(alignment_arg).is_dir():
+        run = {}
+    seed = args.seed if args.seed is not None else run.get("seed", 0)
+    draws = args.draws if args.draws is not None else run.get("draws", 10_000)
+    if quotas is not None:
+        check_alignment_ids(quotas, asg, data.reps, "quotas")
     forecast: Any = None
     forecast_note = ""
     if args.attainment == "forecast":
         try:
-            from spmopt.forecast import RevenueForecaster, build_history, current_assignment
+            from spmopt.forecast import RevenueForecaster, build_history
 
-            assignment = current_assignment(data.accounts, data.reps)
-            history = build_history(data.sales, assignment, data.reps)
-            forecast = RevenueForecaster(horizon=12, seed=args.seed).fit(history).predict()
-            forecast_note = "spmopt.forecast.RevenueForecaster sample paths (current alignment)"
+            settings = run.get("forecast", {"horizon": 12})
+            history = build_history(data.sales, asg, data.reps)
+            forecast = RevenueForecaster(**settings, seed=seed).fit(history).predict()
+            forecast_note = (
+                "spmopt.forecast.RevenueForecaster sample paths for the alignment "
+                + alignment_source
+            )
+            if run:
+                forecast_note += f" (settings of {run['scenario']})"
         except ImportError as exc:
             forecast_note = f"lognormal (spmopt.forecast unavailable: {exc})"
-    if args.quotas is not None:
-        qp = Path(args.quotas)
-        quotas: Any = pd.read_parquet(qp) if qp.suffix == ".parquet" else pd.read_csv(qp)
-        quota_source = f"table {qp}"
+    if quotas is not None and forecast is not None:
+        check_quota_forecast(quotas, forecast, alignment_source)
+    if quotas is not None:
+        quota_source = f"table {quota_path}"
     else:
         try:
-            from spmopt.quota import QuotaSetter, current_assignment
+            from spmopt.quota import QuotaSetter
 
             quotas = QuotaSetter().solve(
-                current_assignment(data.accounts, data.reps),
+                asg,
                 forecast=forecast,
                 accounts=data.accounts,
                 reps=data.reps,
@@ -133,13 +186,14 @@ def _handler(args: argparse.Namespace) -> int:
             )
             if getattr(quotas, "status", "optimal") not in ("optimal", "feasible", "time_limit"):
                 raise RuntimeError(getattr(quotas, "diagnosis", "quota model failed"))
-            quota_source = "spmopt.quota.QuotaSetter on the current alignment"
+            quota_source = f"spmopt.quota.QuotaSetter on the alignment {alignment_source}"
         except (ImportError, AttributeError, RuntimeError) as exc:
             quotas = fallback_quotas(data)
             quota_source = (
                 "fallback: target x (1 + over-assignment) split by last-12-month territory "
                 f"revenue ({type(exc).__name__}: {exc})"
             )
+    print(f"alignment: {alignment_source}")
     print(f"quotas: {quota_source}")
     if forecast is not None:
         dist: Any = forecast
@@ -155,8 +209,8 @@ def _handler(args: argparse.Namespace) -> int:
         plan,
         quotas,
         dist,
-        n_draws=args.draws,
-        seed=args.seed,
+        n_draws=draws,
+        seed=seed,
         reps=data.reps,
         targets=data.targets,
         overrides=_parse_override(args.override or []),
@@ -164,7 +218,11 @@ def _handler(args: argparse.Namespace) -> int:
     if forecast_note:
         print(f"attainment: {forecast_note}")
     print(sim)
-    assumptions = {"quotas": quota_source, **{k: str(v) for k, v in sim.assumptions.items()}}
+    assumptions = {
+        "alignment": alignment_source,
+        "quotas": quota_source,
+        **{k: str(v) for k, v in sim.assumptions.items()},
+    }
     if forecast_note:
         assumptions["attainment_source"] = forecast_note
     with atomic_dir(args.out) as tmp:
@@ -178,11 +236,15 @@ def _handler(args: argparse.Namespace) -> int:
             pd.DataFrame({"key": list(assumptions), "value": list(assumptions.values())}),
             tmp / "assumptions.csv",
         )
+    if args.per_rep:
+        print(table(sim.per_rep))
     print(f"wrote summary.csv, per_rep.csv, checks.csv, draws.csv, assumptions.csv to {args.out}")
-    if args.strict and sim.passed is False:
-        print("a check failed (--strict)", file=sys.stderr)
-        return 1
-    return 0
+    failing = failing_checks(sim.checks)
+    if failing:
+        print(f"spmopt simulate: {len(failing)} comp check(s) fail:", file=sys.stderr)
+        for line in failing:
+            print(f"  {line}", file=sys.stderr)
+    return 2 if failing and args.strict else 0
 
 
 def register(subparsers: Any) -> None:
@@ -195,9 +257,32 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("path", type=Path, help="planning data folder (accounts, reps, sales, ...)")
     p.add_argument("--plan", type=Path, default=None, help="plan YAML (default PATH/plan.yaml)")
-    p.add_argument("--quotas", type=Path, default=None, help="quota table (CSV or Parquet)")
-    p.add_argument("--draws", type=int, default=10_000, help="Monte Carlo draws (10000)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--quotas",
+        type=Path,
+        default=None,
+        help="quota table (CSV or Parquet) or an output folder of spmopt plan or quota "
+        "(default: set quotas with spmopt.quota on the alignment)",
+    )
+    p.add_argument(
+        "--alignment",
+        type=Path,
+        default=None,
+        help="assignment.csv or an output folder of spmopt plan or align (default: the folder "
+        "of --quotas when it holds assignment.csv, else today's alignment)",
+    )
+    p.add_argument(
+        "--draws",
+        type=int,
+        default=None,
+        help="Monte Carlo draws (default: the plan run's, else 10000)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the forecast and the draws (default: the plan run's, else 0)",
+    )
     p.add_argument(
         "--attainment",
         choices=("forecast", "lognormal", "normal", "history"),
@@ -217,5 +302,10 @@ def register(subparsers: Any) -> None:
         "'reps_at={share: 0.8, attainment: 1.2}', target_incentive_change=0.05",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (written atomically)")
-    p.add_argument("--strict", action="store_true", help="exit 1 when a check fails")
+    p.add_argument(
+        "--strict", action="store_true", help="exit with status 2 when a comp check fails"
+    )
+    p.add_argument(
+        "--per-rep", action="store_true", help="print the per-rep table (always in per_rep.csv)"
+    )
     p.set_defaults(func=_handler)

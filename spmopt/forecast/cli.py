@@ -1,4 +1,4 @@
-"""``spmopt forecast PATH --horizon 12 --out DIR``: forecast and backtest a planning data set."""
+"""spmopt forecast PATH --horizon 12 --out DIR: forecast and backtest a planning data set."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser(
         "forecast",
         help="forecast revenue per rep, district, region and total, with a backtest",
-        description="Fit the revenue forecaster on a planning data folder (current alignment) "
-        "and write forecast.csv (reconciled monthly forecasts with intervals), "
+        description="Fit the revenue forecaster on a planning data folder (today's alignment, "
+        "or --alignment) and write forecast.csv (reconciled monthly forecasts with intervals), "
         "forecast_annual.csv (totals over the horizon per series, intervals from sample paths), "
         "backtest.csv (accuracy by model and level), history.csv and notes.txt to --out, each "
         "atomically.",
@@ -34,30 +34,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--assignment",
         type=Path,
         default=None,
-        help="CSV with account_id, rep_id (default: the accounts' current_territory)",
+        help="assignment.csv (account_id, rep_id) or an output folder of spmopt plan or align "
+        "(default: the accounts' current_territory)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alignment", dest="assignment", type=Path, help="the same as --assignment")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample paths (0)")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from spmopt.cli import read_alignment
     from spmopt.data import read_planning_data
-    from spmopt.data.alignment import current_assignment
     from spmopt.errors import ConfigError
     from spmopt.forecast.backtest import backtest
     from spmopt.forecast.forecaster import RevenueForecaster
     from spmopt.forecast.history import build_history
+    from spmopt.formatting import money, table
     from spmopt.io_utils import atomic_write_frame, atomic_write_text
 
     if args.horizon < 1:
         raise ConfigError(f"--horizon {args.horizon}: forecast at least 1 month")
     data = read_planning_data(args.path)
-    if args.assignment is not None:
-        asg = pd.read_csv(args.assignment, dtype=str)
-    else:
-        asg = current_assignment(data.accounts, data.reps)
+    asg, alignment_source = read_alignment(args.assignment, data)
+    print(f"alignment: {alignment_source}")
     history = build_history(data.sales, asg, data.reps)
     fc = RevenueForecaster(
         model=args.model, horizon=args.horizon, reconcile=args.reconcile, seed=args.seed
@@ -77,12 +78,12 @@ def _run(args: argparse.Namespace) -> int:
             notes.append(f"backtest skipped: {exc}")
         else:
             atomic_write_frame(bt.table(), out / "backtest.csv")
-            print(bt.table().to_string(index=False, float_format="{:.3f}".format))
+            print(table(bt.table()))
     atomic_write_text(out / "notes.txt", "\n".join(notes) + ("\n" if notes else ""))
     total = result.frame[result.frame["level"] == "total"]
     print(
         f"{result!r}\nwrote {out / 'forecast.csv'}"
-        + (f"; total over the horizon {total['yhat'].sum():,.0f}" if len(total) else ""),
+        + (f"; total over the horizon {money(total['yhat'].sum())}" if len(total) else ""),
         file=sys.stdout,
     )
     for n in notes:

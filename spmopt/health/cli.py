@@ -1,4 +1,4 @@
-"""``spmopt health``: the plan-health checks of a finished plan or of a batch run folder."""
+"""spmopt health: the plan-health checks of a finished plan or of a batch run folder."""
 
 from __future__ import annotations
 
@@ -25,12 +25,13 @@ def register(subparsers: Any) -> None:
                    "that warn or fail")  # fmt: skip
     p.add_argument("--remedies", action="store_true", help="rerun the plan's scenario and "
                    "sweep the settings that bring it inside its bands (a minute)")  # fmt: skip
-    p.add_argument("--csv", type=Path, help="write the checks as a CSV table")
+    p.add_argument("--csv", type=Path, help="also write the checks as a CSV table to this file")
     p.set_defaults(func=_cmd_health)
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
     from spmopt.errors import ConfigError
+    from spmopt.formatting import table
     from spmopt.health import BatchHealth, check
     from spmopt.io_utils import atomic_write_frame
     from spmopt.scenario.cli import health_verdict
@@ -42,7 +43,7 @@ def _cmd_health(args: argparse.Namespace) -> int:
     if isinstance(res, BatchHealth):
         print(f"{len(res.reports)} scenarios, healthiest first:")
         cols = ["rank", "scenario", "health", "n_fail", "n_warn", "failing"]
-        print(res.ranking[cols].to_string(index=False))
+        print(table(res.ranking[cols]))
         for name, rep in res.reports.items():
             lines = rep.lines(all_checks=args.all)
             if lines:

@@ -1,4 +1,4 @@
-"""``spmopt quota PATH --out DIR``: set quotas on a planning data folder."""
+"""spmopt quota PATH --out DIR: set quotas on a planning data folder."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "quota",
         help="set fair, achievable quotas that roll up to the company target",
         description="Set annual and per-period quotas on a planning data folder (accounts, reps, "
-        "sales, targets.yaml) for the current alignment (or --alignment) and a forecast "
-        "(--forecast CSV, else fitted with spmopt.forecast). Writes quotas.csv, annual.csv, "
-        "compare.csv (methods vs historical baselines), metrics.json and notes.txt to --out, "
-        "each atomically; on infeasibility writes conflicts.csv and exits 1.",
+        "sales, targets.yaml) for an alignment (--alignment: an assignment.csv or an output "
+        "folder of spmopt plan or align; default today's) and a forecast of that alignment "
+        "(--forecast CSV, else fitted with spmopt.forecast on the alignment). A forecast whose "
+        "reps do not match the alignment is refused. Writes quotas.csv, annual.csv, compare.csv "
+        "(methods vs historical baselines), metrics.json and notes.txt to --out, each "
+        "atomically; on infeasibility writes conflicts.csv and notes.txt only and exits 1.",
     )
     p.add_argument("path", type=Path, help="planning data folder")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -26,29 +28,59 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--alignment",
         type=Path,
         default=None,
-        help="CSV with account_id, territory_id, rep_id (default: accounts' current_territory)",
+        help="assignment.csv (account_id, territory_id, rep_id) or an output folder of spmopt "
+        "plan or align (default: accounts' current_territory)",
     )
     p.add_argument(
         "--forecast",
         type=Path,
         default=None,
-        help="forecast CSV (unique_id, ds, level, yhat, yhat_lo_80, ...); default: fit one",
+        help="forecast CSV of the same alignment (unique_id, ds, level, yhat, yhat_lo_80, ...); "
+        "default: fit one on the alignment",
     )
     p.add_argument(
-        "--method", default="blend", help="blend (default), potential, forecast, history"
+        "--method", default="blend", help="blend (default), potential, forecast or history"
     )
     p.add_argument(
         "--target", type=float, default=None, help="company target (default: targets.yaml)"
     )
-    p.add_argument("--over-assignment", type=float, default=None, help="e.g. 0.10")
+    p.add_argument(
+        "--over-assignment",
+        type=float,
+        default=None,
+        help="quotas above the target, as a share, e.g. 0.10 (default: targets.yaml)",
+    )
     p.add_argument("--increment", type=float, default=1000.0, help="quota increment (1000)")
-    p.add_argument("--period", default="month", choices=("month", "quarter", "year"))
-    p.add_argument("--growth-floor", type=float, default=None, help="vs last year, e.g. 0.0")
-    p.add_argument("--growth-cap", type=float, default=None, help="vs last year, e.g. 0.5")
-    p.add_argument("--forecast-floor", type=float, default=None, help="vs forecast, e.g. -0.1")
-    p.add_argument("--forecast-cap", type=float, default=None, help="vs forecast, e.g. 0.3")
-    p.add_argument("--potential-cap", type=float, default=None, help="share of potential, e.g. 0.6")
-    p.add_argument("--relief", default="hold", choices=("hold", "redistribute"))
+    p.add_argument(
+        "--period",
+        default="month",
+        choices=("month", "quarter", "year"),
+        help="period of the quota rows (month)",
+    )
+    p.add_argument(
+        "--growth-floor", type=float, default=None, help="least growth vs last year, e.g. 0.0"
+    )
+    p.add_argument(
+        "--growth-cap", type=float, default=None, help="most growth vs last year, e.g. 0.5"
+    )
+    p.add_argument(
+        "--forecast-floor", type=float, default=None, help="least quota vs forecast, e.g. -0.1"
+    )
+    p.add_argument(
+        "--forecast-cap", type=float, default=None, help="most quota vs forecast, e.g. 0.3"
+    )
+    p.add_argument(
+        "--potential-cap",
+        type=float,
+        default=None,
+        help="most quota as a share of potential, e.g. 0.6",
+    )
+    p.add_argument(
+        "--relief",
+        default="hold",
+        choices=("hold", "redistribute"),
+        help="quota of vacant months: hold it back (default) or redistribute it to the team",
+    )
     p.add_argument("--ramp", type=int, default=12, help="months for a new hire to ramp (12)")
     p.add_argument(
         "--target-attainment",
@@ -58,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--draws", type=int, default=1000, help="revenue draws (1000)")
     p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds (60)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the forecast and the draws (0)")
     p.set_defaults(func=_run)
 
 
@@ -70,7 +102,11 @@ def _forecast(args: argparse.Namespace, data: Any, asg: Any) -> Any:
     from spmopt.errors import ConfigError
 
     if args.forecast is not None:
-        return pd.read_csv(args.forecast, parse_dates=["ds"], dtype={"unique_id": str})
+        from spmopt.cli import check_alignment_ids
+
+        frame = pd.read_csv(args.forecast, parse_dates=["ds"], dtype={"unique_id": str})
+        check_alignment_ids(frame, asg, data.reps, "forecast")
+        return frame
     if importlib.util.find_spec("spmopt.forecast") is None:  # pragma: no cover
         raise ConfigError("no --forecast given and spmopt.forecast is not installed")
     import spmopt.forecast as fmod
@@ -98,17 +134,17 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from spmopt.cli import read_alignment
     from spmopt.data import read_planning_data
     from spmopt.errors import InfeasibleError
+    from spmopt.formatting import table
     from spmopt.io_utils import atomic_write_frame, atomic_write_text
-    from spmopt.quota import QuotaSetter, current_assignment
+    from spmopt.quota import QuotaSetter
     from spmopt.solver import SolverOptions
 
     data = read_planning_data(args.path)
-    if args.alignment is not None:
-        asg = pd.read_csv(args.alignment, dtype=str)
-    else:
-        asg = current_assignment(data.accounts, data.reps)
+    asg, alignment_source = read_alignment(args.alignment, data)
+    print(f"alignment: {alignment_source}")
     forecast = _forecast(args, data, asg)
     setter = QuotaSetter(
         company_target=args.target,
@@ -140,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "notes.txt", "\n".join(res.notes) + ("\n" if res.notes else ""))
     if not res.ok:
+        for stale in ("quotas.csv", "annual.csv", "compare.csv", "metrics.json"):
+            (out / stale).unlink(missing_ok=True)  # a result of an earlier run is no result
         if len(res.conflicts):
             atomic_write_frame(res.conflicts, out / "conflicts.csv")
         raise InfeasibleError(f"no quotas: {res.diagnosis}", diagnosis=res.conflicts)
@@ -161,8 +199,7 @@ def _run(args: argparse.Namespace) -> int:
         json.dumps({k: clean(v) for k, v in res.metrics.items()}, indent=2) + "\n",
     )
     print(repr(res))
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(cmp.to_string(index=False, float_format="{:.3f}".format))
+    print(table(cmp))
     for n in res.notes:
         print(f"note: {n}")
     print(f"wrote quotas.csv, annual.csv, compare.csv, metrics.json, notes.txt to {out}")

@@ -1,4 +1,4 @@
-"""``spmopt plan`` (one scenario, with its report) and ``spmopt batch`` (many, on Dask)."""
+"""spmopt plan (one scenario, with its report) and spmopt batch (many, on Dask)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ def register(subparsers: Any) -> None:
         "plan",
         help="run the planning cycle on a data folder and write the outputs and an HTML report",
         description="Territories, forecast, quotas and comp cost for one scenario; writes the "
-        "result tables (CSV), the summary and report.html to --out.",
+        "result tables (CSV), the summary and report.html to --out. Exit status 1 on a data or "
+        "settings error (spmopt validate finds them first), 2 when a comp check (CCOS band, "
+        "margin floor) fails, or, with --strict, a plan-health check; each failing check is "
+        "named on its own line.",
     )
     p.add_argument("path", help="planning data folder (accounts, reps, sales, plan.yaml, "
                    "targets.yaml), an .xlsx workbook, a database URL, a source .yaml, or "
@@ -50,7 +53,7 @@ def register(subparsers: Any) -> None:
     b.add_argument("--scheduler", help="address of a running Dask scheduler, tcp://host:port")
     b.add_argument("--workers", type=int, help="local worker processes (default: one per core; "
                    "0 runs in this process)")  # fmt: skip
-    b.add_argument("--batch-size", type=int, help="scenarios per task")
+    b.add_argument("--batch-size", type=int, help="scenarios per Dask task (default: automatic)")
     b.add_argument("--no-resume", action="store_true", help="rerun finished scenarios too")
     b.add_argument("--no-report", action="store_true", help="skip report.html")
     b.add_argument("--detail", help="scenario the report shows in detail (default: 'base' if "
@@ -117,11 +120,26 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if report is not None:
         print(f"outputs in {args.out}/ ({time.perf_counter() - t0:.0f} s)")
         print(f"report: {report}")
+    from spmopt.cli import failing_checks
+
+    comp_fail = failing_checks(getattr(result.cost, "checks", None))
+    health_fail = []
     if args.strict and health is not None and not health.ok:
-        names = ", ".join(c.name for c in health.failed)
-        print(f"spmopt plan: the plan fails its health checks ({names})", file=sys.stderr)
+        health_fail = _health_failures(health)
+    if comp_fail or health_fail:
+        what = " and ".join(w for w, f in (("comp", comp_fail), ("health", health_fail)) if f)
+        print(f"spmopt plan: the plan fails its {what} checks:", file=sys.stderr)
+        for line in [*comp_fail, *health_fail]:
+            print(f"  {line}", file=sys.stderr)
         return 2
     return 0
+
+
+def _health_failures(report: Any) -> list[str]:
+    """One line per failing plan-health check: its name, number and band."""
+    return [
+        f"health {c.name}: {c.label} {c.fmt(c.value)} (band {c.band_text})" for c in report.failed
+    ]
 
 
 def health_verdict(report: Any) -> str:
@@ -162,15 +180,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                   "expected_cost", "ccos", "margin_after_comp", "failing")
         if c in summ
     ]  # fmt: skip
-    import pandas as pd
-
     if "health_score" in summ:  # healthiest first, failed scenarios last
         order = summ.assign(_f=summ["status"] == "failed").sort_values(
             ["_f", "n_fail", "n_warn", "health_score"], kind="stable"
         )
         summ = order.drop(columns="_f")
-    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
-        print(summ[cols].to_string(index=False))
+    from spmopt.formatting import table
+
+    print(table(summ[cols]))
     for name, err in batch.errors.items():
         print(f"FAILED {name}: {err.error_type}: {err.message}", file=sys.stderr)
     print(f"{len(summ)} scenarios in {batch.seconds:.0f} s: {batch!r}")
@@ -183,26 +200,23 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _summary_text(row: Any) -> str:
-    def pct(v: Any, d: int = 1) -> str:
-        return "n/a" if v is None or v != v else f"{float(v):.{d}%}"
-
-    def money(v: Any) -> str:
-        return "n/a" if v is None or v != v else f"{float(v):,.0f}"
+    from spmopt.formatting import money, number, share
 
     verdict = {True: "pass", False: "FAIL"}.get(row.get("passes"), "n/a")
     return "\n".join(
         [
             f"territories {row.get('n_territories')}: max potential deviation "
-            f"{pct(row.get('max_deviation_potential'))}, potential moved "
-            f"{pct(row.get('disruption_share'))} ({row.get('align_status')})",
+            f"{share(row.get('max_deviation_potential'))}, potential moved "
+            f"{share(row.get('disruption_share'))} ({row.get('align_status')})",
             f"forecast for the plan year {money(row.get('forecast_revenue'))} "
-            f"(backtest MASE {row.get('forecast_mase', float('nan')):.2f})",
+            f"(backtest MASE {number(row.get('forecast_mase'), 2)})",
             f"quotas {money(row.get('quota_total'))} against a target of "
             f"{money(row.get('company_target'))} (over-assignment "
-            f"{pct(row.get('over_assignment'))}); reps expected at quota "
-            f"{pct(row.get('share_at_quota'), 0)}",
-            f"incentive cost {money(row.get('expected_cost'))} (P10 {money(row.get('cost_p10'))}"
-            f", P90 {money(row.get('cost_p90'))}); CCOS {pct(row.get('ccos'), 2)}; margin after "
-            f"comp {pct(row.get('margin_after_comp'))}; comp checks: {verdict}",
+            f"{share(row.get('over_assignment'))}); reps expected at quota "
+            f"{share(row.get('share_at_quota'), 0)}",
+            f"incentive cost {money(row.get('expected_cost'))} (P10 "
+            f"{money(row.get('cost_p10'))}, P90 {money(row.get('cost_p90'))}); CCOS "
+            f"{share(row.get('ccos'), 2)}; margin after comp {share(row.get('margin_after_comp'))}"
+            f"; comp checks: {verdict}",
         ]
     )

@@ -1,4 +1,4 @@
-"""``spmopt align PATH --out DIR``: realign a planning data folder's territories."""
+"""spmopt align PATH --out DIR: realign a planning data folder's territories."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from spmopt.data import read_planning_data
+    from spmopt.formatting import format_value, table
     from spmopt.io_utils import atomic_write_frame, atomic_write_text
     from spmopt.solver import SolverOptions
     from spmopt.territory import TerritoryAligner
@@ -44,6 +45,12 @@ def _cmd_align(args: argparse.Namespace) -> int:
     )
     res = aligner.solve(data.accounts, data.reps)
     out = Path(args.out)
+    # a result of an earlier run in the same folder must not pass for this one's
+    stale = ["compromise_assignment.csv", "compromise_summary.csv", "violations.csv"]
+    if not res.feasible:
+        stale = ["assignment.csv", "summary.csv", "districts.csv", "district_summary.csv"]
+    for name in [*stale, "diagnosis.txt"]:
+        (out / name).unlink(missing_ok=True)
     if res.feasible:
         atomic_write_frame(res.assignment, out / "assignment.csv")
         atomic_write_frame(res.summary, out / "summary.csv")
@@ -57,32 +64,20 @@ def _cmd_align(args: argparse.Namespace) -> int:
     if res.diagnosis:
         atomic_write_text(out / "diagnosis.txt", res.diagnosis + "\n")
     print(repr(res))
-    cols = [
-        c
-        for c in res.summary.columns
-        if c
-        in (
-            "territory_id",
-            "rep_id",
-            "n_accounts",
-            "potential",
-            "workload",
-            "mean_distance_km",
-        )
-        or c.endswith("_deviation")
-    ]
-    with pd.option_context("display.width", 160, "display.max_rows", 500):
-        print(res.summary[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-        print()
-        for k, v in res.metrics.items():
-            print(f"{k:>34}: {v}")
+    keep = ("territory_id", "rep_id", "n_accounts", "potential", "workload", "mean_distance_km")
+    cols = [c for c in res.summary.columns if c in keep or c.endswith("_deviation")]
+    print(table(res.summary[cols]))
+    print()
+    for k, v in res.metrics.items():
+        print(f"{k:>34}: {format_value(v, k)}")
     if res.diagnosis:
         print("\ndiagnosis:\n" + res.diagnosis)
     written = "assignment.csv, summary.csv, metrics.csv"
     if not res.feasible:
         written = (
             "compromise_assignment.csv, compromise_summary.csv, violations.csv, metrics.csv, "
-            "diagnosis.txt (the best compromise: the bands cannot all be met)"
+            "diagnosis.txt (the best compromise: the bands cannot all be met; no "
+            "assignment.csv)"
         )
     ok = res.feasible
     if args.districts and res.feasible:
@@ -100,8 +95,7 @@ def _cmd_align(args: argparse.Namespace) -> int:
         atomic_write_frame(plan.districts, out / "districts.csv")
         atomic_write_frame(plan.summary, out / "district_summary.csv")
         print(f"\n{plan!r}")
-        with pd.option_context("display.width", 160):
-            print(plan.summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        print(table(plan.summary))
         if plan.diagnosis:
             print("\ndistricts diagnosis:\n" + plan.diagnosis)
         written += ", districts.csv, district_summary.csv"
@@ -116,8 +110,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "align",
         help="redraw territories: balanced, compact, limited disruption",
         description="Realign the accounts of a planning data folder to its reps' territories "
-        "and write assignment.csv, summary.csv and metrics.csv. Exit status 1 when the "
-        "settings are infeasible (the diagnosis says why).",
+        "and write assignment.csv, summary.csv and metrics.csv. When the settings are "
+        "infeasible, exit status 1 and only the best compromise is written, under names that "
+        "say so (compromise_assignment.csv, compromise_summary.csv, violations.csv, "
+        "diagnosis.txt); no assignment.csv or summary.csv is left in --out.",
     )
     p.add_argument("path", type=Path, help="planning data folder (accounts, reps, ...)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -127,7 +123,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="ATTR=TOL",
         help="balance attribute and tolerance (repeatable); default potential=0.05",
     )
-    p.add_argument("--max-disruption", type=float, default=None, help="share of potential")
+    p.add_argument(
+        "--max-disruption",
+        type=float,
+        default=None,
+        help="most potential that may change territory, as a share, e.g. 0.15 (default: no cap)",
+    )
     p.add_argument("--within", default=None, help="reps column to align within (region, ...)")
     p.add_argument(
         "--time-limit",
@@ -151,7 +152,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="also group the new territories into N districts (districts.csv)",
     )
     p.add_argument(
-        "--district-tolerance", type=float, default=0.10, help="± potential band (default 0.10)"
+        "--district-tolerance",
+        type=float,
+        default=0.10,
+        help="districts' potential band around their mean, as a share (default 0.10)",
     )
     p.add_argument(
         "--district-within", default=None, help="reps column districts must not cross (region)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -17,15 +18,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(40, 4, 14, seed=4).write(tmp_path_factory.mktemp("r") / "d")
 
 
-def _copy(src: Path, dst: Path) -> Path:
-    dst.mkdir()
-    for f in src.iterdir():
-        (dst / f.name).write_bytes(f.read_bytes())
-    return dst
-
-
 def test_day_first_dates_are_detected(folder: Path, tmp_path: Path) -> None:
-    d = _copy(folder, tmp_path / "dmy")
+    d = shutil.copytree(folder, tmp_path / "dmy")
     s = pd.read_csv(d / "sales.csv")
     s["period"] = pd.to_datetime(s["period"]).dt.strftime("%d/%m/%Y")
     s.to_csv(d / "sales.csv", index=False)
@@ -46,7 +40,7 @@ def test_ambiguous_dates_name_the_dayfirst_option() -> None:
 
 
 def test_latin1_file_is_read_with_a_warning(folder: Path, tmp_path: Path) -> None:
-    d = _copy(folder, tmp_path / "lat")
+    d = shutil.copytree(folder, tmp_path / "lat")
     a = pd.read_csv(d / "accounts.csv")
     a.loc[0, "name"] = "Café Müller"
     a.to_csv(d / "accounts.csv", index=False, encoding="latin-1")
@@ -56,7 +50,7 @@ def test_latin1_file_is_read_with_a_warning(folder: Path, tmp_path: Path) -> Non
 
 
 def test_semicolon_file_is_sniffed(folder: Path, tmp_path: Path) -> None:
-    d = _copy(folder, tmp_path / "semi")
+    d = shutil.copytree(folder, tmp_path / "semi")
     pd.read_csv(d / "reps.csv").to_csv(d / "reps.csv", sep=";", index=False)
     data = read_planning_data(d)
     assert len(data.reps) == 4
@@ -72,7 +66,7 @@ def test_glued_columns_say_semicolon() -> None:
 
 
 def test_empty_accounts_is_said_first_and_alone(folder: Path, tmp_path: Path) -> None:
-    d = _copy(folder, tmp_path / "empty")
+    d = shutil.copytree(folder, tmp_path / "empty")
     pd.read_csv(d / "accounts.csv").head(0).to_csv(d / "accounts.csv", index=False)
     problems = read_planning_data(d, validate=False).issues()
     assert len(problems) == 1
