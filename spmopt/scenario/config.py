@@ -94,6 +94,8 @@ DERIVED: dict[str, dict[str, Any]] = {
 DEFAULT_EXCEPTIONS: dict[str, str] = {
     "forecast.n_windows": "2 reported backtest windows keep a batch of scenarios fast "
     "(spmopt.forecast.backtest defaults to 3)",
+    "comp.overrides": "{} is the scenario's spelling of None (no what-ifs), so that dotted "
+    "paths can add keys",
 }
 
 
@@ -116,7 +118,8 @@ def _check_estimator(stage: str, kwargs: Mapping[str, Any]) -> None:
             raise ValueError(str(unknown_key_error(f"{stage}.options", k, names)))
     try:
         est = target(**kwargs)
-        validate = getattr(est, "_validate", None)
+        # the contract's _validate; _check for an estimator not on the contract yet
+        validate = getattr(est, "_validate", None) or getattr(est, "_check", None)
         if callable(validate):
             validate()
     except ConfigError as exc:

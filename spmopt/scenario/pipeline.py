@@ -416,7 +416,7 @@ class ScenarioResult(ResultContract):
 
     def __repr__(self) -> str:
         row = self.summary.iloc[0]
-        bits = [f"name={self.scenario.name!r}"]
+        bits = [f"name={self.scenario.name!r}", f"status={self.status!r}"]
         for col, fmt in (
             ("max_deviation_potential", "{:.1%}"),
             ("disruption_share", "{:.1%}"),
