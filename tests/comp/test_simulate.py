@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import spmopt.comp.simulator as simmod
+import spmopt.comp.run as simrun
 from spmopt.comp import (
     CompPlan,
     Empirical,
@@ -153,7 +153,7 @@ def test_equal_seeds_equal_results_whatever_the_chunking(monkeypatch: Any) -> No
     pd.testing.assert_series_equal(a.summary, b.summary)
     c = simulate(CONVEX, quotas(), LogNormal(1.0, 0.25), n_draws=4_000, seed=12)
     assert not np.allclose(a.draws["incentive"], c.draws["incentive"])
-    monkeypatch.setattr(simmod, "_CHUNK_ELEMENTS", 64 * N_REPS)  # 64-draw chunks
+    monkeypatch.setattr(simrun, "_CHUNK_ELEMENTS", 64 * N_REPS)  # 64-draw chunks
     d = simulate(CONVEX, quotas(), LogNormal(1.0, 0.25), n_draws=4_000, seed=11)
     np.testing.assert_allclose(d.draws["incentive"], a.draws["incentive"], rtol=1e-12)
     np.testing.assert_allclose(
