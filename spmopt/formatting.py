@@ -76,7 +76,12 @@ def km(v: Any) -> str:
 
 # What a column or metric name says about its values; the first match wins.
 _KINDS: tuple[tuple[str, str], ...] = (
-    (r"(^|_)(n|count|rank|draws?|rows|months|windows|period_count)($|_)|^n_", "count"),
+    (r"(^|_)(year|seed)($|_)", "plain"),
+    (
+        r"(^|_)(n|count|rank|draws?|rows|months|windows|groups|iterations)($|_)|^n_|"
+        r"accounts_moved|reps_moved|^moved_accounts",
+        "count",
+    ),
     (r"_km$|(^|_)km($|_)|distance_km", "km"),
     (r"coverage_\d+$", "percent"),  # the backtest writes interval coverage in percent
     (r"mase|smape|rmsse|pinball|score|ratio|skew|seconds", "decimal"),
@@ -96,8 +101,8 @@ _KINDS: tuple[tuple[str, str], ...] = (
 
 
 def kind_of(name: str) -> str:
-    """How to print the values of column or metric ``name``: ``count``, ``km``, ``share``,
-    ``percent``, ``money``, ``decimal`` or ``number``."""
+    """How to print the values of column or metric ``name``: ``plain`` (years, seeds),
+    ``count``, ``km``, ``share``, ``percent``, ``money``, ``decimal`` or ``number``."""
     low = str(name).lower()
     for pattern, kind in _KINDS:
         if re.search(pattern, low):
@@ -106,6 +111,7 @@ def kind_of(name: str) -> str:
 
 
 _FORMATS: dict[str, Callable[[Any], str]] = {
+    "plain": lambda v: str(int(v)) if float(v).is_integer() else str(v),
     "count": lambda v: number(v, 0),
     "km": km,
     "share": share,
@@ -139,8 +145,10 @@ def format_value(v: Any, name: str = "", kind: str | None = None) -> str:
         return str(v)
     if hasattr(v, "strftime"):
         return str(v.strftime("%Y-%m-%d"))
-    fmt = _FORMATS[kind or kind_of(name)]
-    return fmt(v)
+    kind = kind or kind_of(name)
+    if kind in ("number", "decimal") and float(v).is_integer() and not isinstance(v, float):
+        kind = "count"  # an int is a count unless its name says otherwise
+    return _FORMATS[kind](v)
 
 
 def format_frame(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:

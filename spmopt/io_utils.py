@@ -1,4 +1,9 @@
-"""Atomic file output: a reader never sees a half-written file or folder."""
+"""Atomic file output: a reader never sees a half-written file or folder.
+
+Every file spmopt writes goes through these helpers (a temporary file in the same folder, then
+an atomic rename). pandas is imported only to write a table, so that command-line modules can
+import this one at no cost.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["atomic_dir", "atomic_write_bytes", "atomic_write_frame", "atomic_write_text"]
 

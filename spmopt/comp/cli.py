@@ -195,6 +195,12 @@ def _handler(args: argparse.Namespace) -> int:
             )
     print(f"alignment: {alignment_source}")
     print(f"quotas: {quota_source}")
+    if quota_path is not None and alignment_arg is None and "forecast" not in quotas:
+        print(
+            "note: the quota table carries no forecast column, so nothing shows which alignment "
+            "it was set for; pass --alignment if not today's",
+            file=sys.stderr,
+        )
     if forecast is not None:
         dist: Any = forecast
     elif args.attainment == "history":
