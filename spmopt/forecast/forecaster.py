@@ -20,10 +20,11 @@ from spmopt.forecast.intervals import (
     series_scale,
 )
 from spmopt.forecast.models import (
+    COMBOS,
     DEFAULT_CANDIDATES,
     MODELS,
     PanelForecast,
-    comb_of,
+    combine,
     forecast_origins,
 )
 from spmopt.forecast.reconcile import METHODS, Reconciler
@@ -32,7 +33,9 @@ __all__ = ["ForecastResult", "RevenueForecaster", "SamplePaths"]
 
 MIN_TRAIN = 12  # months of history a backtest window needs before its origin
 SHRINK = 48.0  # pseudo-errors of the level's score in a series' own model score
-ANCHOR = "comb"  # what auto keeps unless a series' backtest clearly favours another model
+#: what auto keeps unless a series' backtest clearly favours another model (the first of these
+#: among the candidates)
+ANCHORS = ("comb4", "comb")
 MARGIN = 0.25  # "clearly": a shrunk backtest MASE this much below the anchor's
 MIN_OWN = 12  # scaled backtest errors a series needs to choose its own model
 MIN_COLD = 6  # months under which a bottom series with a potential starts from its share
@@ -251,7 +254,7 @@ class RevenueForecaster:
     intervals by pooling scaled errors across the series of a level, per step ahead.
     ``predict`` returns the reconciled forecasts of the months after the history.
 
-    The model families (``ets``, ``theta``, ``comb``) choose their form per series on the whole
+    The model families (``ets``, ``theta``, ``arima``) choose their form per series on the whole
     history; the backtest refits that form's parameters once, on the history before the first
     origin, and runs it forward to every origin (see
     :func:`spmopt.forecast.models.forecast_origins`).
@@ -260,9 +263,12 @@ class RevenueForecaster:
     ----------
     model : str
         ``"auto"`` (select per series among ``candidates`` and their equal-weight pairs; see
-        :meth:`_select`) or one of ``naive, snaive, drift, ets, theta, comb, gbm, prophet``:
-        ``ets`` is the ETS family chosen by AICc per series (:mod:`spmopt.forecast.ets`),
-        ``theta`` the Theta family (:mod:`spmopt.forecast.theta`), ``comb`` their mean.
+        :meth:`_select`) or one of ``naive, snaive, drift, theta_grid, ets, theta, arima, comb,
+        comb4, median, gbm, prophet``: ``ets`` is the ETS family chosen by AICc per series
+        (:mod:`spmopt.forecast.ets`), ``theta`` the Theta family (:mod:`spmopt.forecast.theta`),
+        ``arima`` seasonal ARIMA from a stepwise AICc search (:mod:`spmopt.forecast.arima`),
+        ``comb`` the mean of ETS, Theta and grid Theta, ``comb4`` that mean with ARIMA as a
+        fourth member and ``median`` the median of the four.
     horizon : int
         Months to forecast (≥ 1).
     levels : tuple of int
@@ -275,7 +281,8 @@ class RevenueForecaster:
     n_windows, step : int
         Internal backtest windows and the months between their origins.
     candidates : tuple of str, optional
-        Models ``auto`` chooses from (default: comb, ets, theta, snaive, drift, naive).
+        Models ``auto`` chooses from (default: comb4, comb, ets, theta, arima, snaive, drift,
+        naive; a series keeps ``comb4`` unless its backtest clearly favours another).
     season : int
         Months in a seasonal cycle.
     allow_negative : bool
@@ -411,31 +418,26 @@ class RevenueForecaster:
         step_origins = sorted({o for o, _ in step_pairs})
         bar = _progress(self.verbose, len(models) + 2, "fit")
         at: dict[str, dict[int, np.ndarray]] = {}
-        finals_used: dict[int, np.ndarray] = {}
         finals: dict[str, Any] = {}
-        # ets and theta before comb, which is their mean: no model is fitted twice
-        for mod in sorted(models, key=lambda k: k == "comb"):
-            bar.update(1)
-            want = set(origins) | (set() if mod in _GLOBAL else set(step_origins)) | {t}
-            if mod == "comb" and {"ets", "theta"} <= set(at):
-                grid = forecast_origins(
-                    panel.y, panel.start, h, "theta_grid", sorted(want), season=self.season
-                )
-                pf = {
-                    o: comb_of(
-                        PanelForecast(at["ets"][o], finals_used[o]),
-                        PanelForecast(at["theta"][o], finals_used[o]),
-                        grid[o],
-                    )
-                    for o in sorted(want)
-                }
-            else:
-                pf = forecast_origins(
-                    panel.y, panel.start, h, mod, sorted(want), season=self.season,
+        cache: dict[str, dict[int, PanelForecast]] = {}
+
+        def single(mod: str, want: list[int]) -> dict[int, PanelForecast]:
+            # each model fitted once, even when several combinations share it
+            if mod not in cache:
+                cache[mod] = forecast_origins(
+                    panel.y, panel.start, h, mod, want, season=self.season,
                     ds=panel.ds, level_code=codes, seed=self.seed,
                 )  # fmt: skip
-            if mod == "ets":
-                finals_used = {o: v.used for o, v in pf.items()}
+            return cache[mod]
+
+        for mod in models:
+            bar.update(1)
+            want = sorted(set(origins) | (set() if mod in _GLOBAL else set(step_origins)) | {t})
+            if mod in COMBOS:
+                members = {p: single(p, want) for p in COMBOS[mod][0]}
+                pf = {o: combine(mod, {k: v[o] for k, v in members.items()}) for o in want}
+            else:
+                pf = single(mod, want)
             at[mod] = {o: v.values for o, v in pf.items()}
             finals[mod] = pf[t]
         actual_w = [panel.y[:, o : o + h] for o in origins]
@@ -633,12 +635,13 @@ class RevenueForecaster:
                 score = w[None, :] * own[:, rows] + (1 - w[None, :]) * ref
                 j_best = np.argmin(score, axis=0)
                 pick = np.array(names, dtype=object)[j_best]
-                if ANCHOR in names:
+                anchor = next((a for a in ANCHORS if a in names), None)
+                if anchor is not None:
                     # the combination stays unless a model is clearly better for the series
-                    j_a = names.index(ANCHOR)
+                    j_a = names.index(anchor)
                     keep = score[j_best, np.arange(len(rows))] > (1 - MARGIN) * score[j_a]
-                    pick[keep] = ANCHOR
-                pick[n < MIN_OWN] = ANCHOR if ANCHOR in names else best
+                    pick[keep] = anchor
+                pick[n < MIN_OWN] = anchor if anchor is not None else best
                 chosen[rows] = pick
             for j, mod in enumerate(names):
                 rows_out.append(
@@ -780,8 +783,8 @@ def _progress(enabled: bool, total: int, desc: str) -> Any:
 
 
 def _no_backtest_choice(models: list[str], t: int, season: int) -> str:
-    """Model to use when no backtest window fits: seasonal naive for a year or more of data."""
-    for pick in ("comb", "snaive") if t >= 2 * season else ("snaive", "naive"):
+    """Model to use when no backtest window fits: the combination, else seasonal naive."""
+    for pick in (*ANCHORS, "snaive") if t >= 2 * season else ("snaive", "naive"):
         if pick in models:
             return pick
     return models[0]

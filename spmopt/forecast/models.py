@@ -9,15 +9,18 @@ import numpy as np
 import pandas as pd
 
 from spmopt.forecast import ml, statistical
+from spmopt.forecast.arima import arima_fit, arima_forecast_at
 from spmopt.forecast.ets import ets_fit, ets_forecast_at
 from spmopt.forecast.theta import theta_fit, theta_forecast_at
 
 __all__ = [
     "BASELINES",
+    "COMBOS",
     "DEFAULT_CANDIDATES",
     "FAMILIES",
     "MODELS",
     "PanelForecast",
+    "combine",
     "forecast_origins",
     "forecast_panel",
     "train_at",
@@ -33,15 +36,25 @@ _BLOCK: dict[str, BlockModel] = {
 }
 #: Fitted once per series (maximum likelihood / least squares) and filtered to each origin:
 #: ``ets`` (the ETS family, chosen by AICc), ``theta`` (the Theta family, deseasonalised),
-#: ``comb`` (the mean of three: those two and the light grid-fitted classical Theta method of
-#: :mod:`spmopt.forecast.statistical`, ``theta_grid``, refitted at each origin).
-FAMILIES: tuple[str, ...] = ("ets", "theta", "comb")
+#: ``arima`` (seasonal ARIMA, stepwise AICc search; :mod:`spmopt.forecast.arima`).
+FAMILIES: tuple[str, ...] = ("ets", "theta", "arima")
+#: Forecast combinations: name → (parts, how they are combined month by month). ``comb``: the
+#: mean of the ETS family, the Theta family and the light grid-fitted classical Theta method of
+#: :mod:`spmopt.forecast.statistical` (``theta_grid``, refitted at each origin); ``comb4``: the
+#: same with seasonal ARIMA as a fourth member; ``median``: the median of those four.
+COMBOS: dict[str, tuple[tuple[str, ...], str]] = {
+    "comb": (("ets", "theta", "theta_grid"), "mean"),
+    "comb4": (("ets", "theta", "theta_grid", "arima"), "mean"),
+    "median": (("ets", "theta", "theta_grid", "arima"), "median"),
+}
 #: Every model name :class:`RevenueForecaster` accepts (besides ``"auto"``).
-MODELS: tuple[str, ...] = (*_BLOCK, *FAMILIES, "gbm", "prophet")
+MODELS: tuple[str, ...] = (*_BLOCK, *FAMILIES, *COMBOS, "gbm", "prophet")
 #: Baselines, always reported next to the chosen model.
 BASELINES: tuple[str, ...] = ("naive", "snaive", "drift")
 #: What ``model="auto"`` chooses from unless told otherwise (fast, all vectorised).
-DEFAULT_CANDIDATES: tuple[str, ...] = ("comb", "ets", "theta", "snaive", "drift", "naive")
+DEFAULT_CANDIDATES: tuple[str, ...] = (
+    "comb4", "comb", "ets", "theta", "arima", "snaive", "drift", "naive",
+)  # fmt: skip
 
 #: Shortest history (months) for each kind of model; shorter series fall back.
 MIN_SEASONAL = 24
@@ -108,19 +121,20 @@ def forecast_origins(
 ) -> dict[int, PanelForecast]:
     """Forecasts ``h`` months after each origin (a column count of ``y``), by origin.
 
-    The families (:data:`FAMILIES`) are fitted once per series, on the history before the
-    earliest origin at which the series is long enough, and then run forward with their
+    Combinations (:data:`COMBOS`) combine their parts' forecasts. The families
+    (:data:`FAMILIES`) are fitted once per series, on the history before the earliest origin
+    at which the series is long enough, and then run forward with their
     parameters fixed to every later origin (states updated, parameters not re-estimated): a
     rolling-origin backtest at the cost of one fit. Other models are refitted at each origin.
     A series that has not started by an origin is forecast 0 there.
     """
     origins = sorted({int(o) for o in origins})
-    if model == "comb":
-        parts = [
-            forecast_origins(y, start, h, mod, origins, season=season)
-            for mod in ("ets", "theta", "theta_grid")
-        ]
-        return {o: comb_of(*(p[o] for p in parts)) for o in origins}
+    if model in COMBOS:
+        parts = {
+            mod: forecast_origins(y, start, h, mod, origins, season=season)
+            for mod in COMBOS[model][0]
+        }
+        return {o: combine(model, {k: v[o] for k, v in parts.items()}) for o in origins}
     if model in FAMILIES:
         return _family_origins(y, start, h, model, origins, season)
     out = {}
@@ -134,12 +148,22 @@ def forecast_origins(
     return out
 
 
-def comb_of(ets: PanelForecast, theta: PanelForecast, grid: PanelForecast) -> PanelForecast:
-    """``comb`` from its parts: the mean of ETS, Theta and grid Theta (fallbacks of ETS)."""
+def combine(name: str, parts: dict[str, PanelForecast]) -> PanelForecast:
+    """The combination ``name`` of :data:`COMBOS` from its parts' forecasts.
+
+    The fallbacks of the first part (short or all-zero series) name the combination's, e.g.
+    ``comb-nonseasonal (short: 20 months)``.
+    """
+    members, how = COMBOS[name]
+    first = members[0]
     used = np.array(
-        ["comb" + str(u)[3:] if str(u).startswith("ets") else u for u in ets.used], dtype=object
-    )
-    return PanelForecast((ets.values + theta.values + grid.values) / 3.0, used)
+        [name + str(u)[len(first) :] if str(u).startswith(first) else u
+         for u in parts[first].used],
+        dtype=object,
+    )  # fmt: skip
+    stack = np.stack([parts[k].values for k in members])
+    values = np.median(stack, axis=0) if how == "median" else stack.mean(axis=0)
+    return PanelForecast(values, used)
 
 
 def _forecast_one(
@@ -245,13 +269,16 @@ def _family_block(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Fit ``model`` on ``block[:, :n_fit]``; forecasts after each of ``locs`` (k, n, h).
 
-    ``form`` (from an earlier call) fixes the model chosen per row: the ETS and Theta codes and
-    whether the Theta part is deseasonalised. Returns the forecasts and the form used.
+    ``form`` (from an earlier call) fixes the model chosen per row: the ETS or Theta code (and
+    whether the Theta part is deseasonalised), or the ARIMA orders. Returns the forecasts and
+    the form used.
     """
     seasonal = n_fit >= MIN_SEASONAL
     parts = []
     out: dict[str, np.ndarray] = {}
-    if model in ("ets", "comb"):
+    if model not in FAMILIES:
+        raise ValueError(f"{model!r} is not a model family; families: {list(FAMILIES)}")
+    if model == "ets":
         test = None
         if form is None and seasonal and ETS_SEASON_TEST:
             test = statistical.decompose(block[:, :n_fit], season).index.std(axis=1) > 1e-12
@@ -261,7 +288,7 @@ def _family_block(
         )  # fmt: skip
         out["ets"] = fit.code
         parts.append(ets_forecast_at(fit, block[:, : int(locs.max())], locs, h))
-    if model in ("theta", "comb"):
+    if model == "theta":
         mask = None if form is None else form["seasonal"]
         if not seasonal:
             mask = np.zeros(len(block), dtype=bool)
@@ -272,5 +299,11 @@ def _family_block(
         out["theta"] = fit_t.code
         f = theta_forecast_at(fit_t, x, locs, h)
         parts.append(np.stack([dec.restore(f[k], int(loc)) for k, loc in enumerate(locs)]))
-    values = parts[0] if len(parts) == 1 else np.mean(parts, axis=0)
-    return values, out
+    if model == "arima":
+        fit_a = arima_fit(
+            block[:, :n_fit], season, seasonal=seasonal,
+            only=None if form is None else form["arima"],
+        )  # fmt: skip
+        out["arima"] = fit_a.order
+        parts.append(arima_forecast_at(fit_a, block[:, : int(locs.max())], locs, h))
+    return parts[0], out
