@@ -84,7 +84,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ),
     (r"_km$|(^|_)km($|_)|distance_km", "km"),
     (r"coverage_\d+$", "percent"),  # the backtest writes interval coverage in percent
-    (r"mase|smape|rmsse|pinball|score|ratio|skew|seconds", "decimal"),
+    (r"mase|smape|rmsse|pinball|score|ratio|skew|seconds|_cv$|p90_p10|_sd_rel", "decimal"),
     (
         r"share|bias|ccos|deviation|disruption|margin|(^|_)gap|growth|attainment|probability|"
         r"^p_|_pct$|rate|moved|over_assignment|spread_rel|fairness|achievability|skew_share",
