@@ -227,8 +227,8 @@ def read_csv_table(
                 raise DataError(
                     f"cannot read {p.name} as {encoding}",
                     table=name,
-                    fix="pass the file's encoding as encoding= to read_planning_data (e.g. "
-                    "encoding='cp1252'), or save it as UTF-8",
+                    fix="pass the file's encoding as encoding= to read_planning_data or under "
+                    "csv: in a source .yaml (e.g. encoding='cp1252'), or save it as UTF-8",
                 ) from None
             continue
         except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -237,12 +237,13 @@ def read_csv_table(
                 table=name,
                 fix=f"check that {p} is a {_SEPARATOR_NAMES.get(sep, repr(sep))}-separated "
                 "text table with one header line (or pass sep= and encoding= to "
-                "read_planning_data)",
+                "read_planning_data, or under csv: in a source .yaml)",
             ) from None
         if enc in ("cp1252", "latin-1"):
             warnings.append(
                 f"{p.name} is not UTF-8: read as {enc}; if names look wrong, pass encoding= "
-                "to read_planning_data or save the file as UTF-8"
+                "to read_planning_data (or under csv: in a source .yaml), or save the file as "
+                "UTF-8"
             )
         break
     if frame is None:  # pragma: no cover - latin-1 decodes any byte
@@ -354,11 +355,14 @@ def read_planning_data(
 
 
 def _read_source_file(path: str | Path, validate: bool) -> PlanningData:
-    from spmopt.data.sources import read_source_file
+    from spmopt.data.sources import read_source_file, source_kind
 
     spec = read_source_file(path)
+    if spec.csv and source_kind(spec.url) != "folder":
+        raise ConfigError(f"{path}: csv: applies to a folder of CSV files, not to {spec.url}")
     data = read_planning_data(
         spec.url,
+        **spec.csv,
         validate=validate and spec.geography is None,
         tables=spec.mapping.tables or None,
         queries=spec.queries or None,

@@ -103,11 +103,12 @@ SALES = TableSpec(
 TABLES: dict[str, TableSpec] = {t.name: t for t in (ACCOUNTS, REPS, SALES)}
 
 # Columns that hold ids: read as text, so that '007' stays '007' and 101 is not 101.0.
-ID_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(
+ID_COLUMNS: tuple[str, ...] = (
+    *dict.fromkeys(
         c.name
         for t in TABLES.values()
         for c in t.columns
         if c.kind == "str" and (c.name.endswith("_id") or c.name.endswith("_territory"))
-    )
-) + ("basic_unit",)
+    ),
+    "basic_unit",
+)

@@ -13,6 +13,10 @@ tables and how their columns are called::
       - accounts.account_id <- crm.accounts.id
     plan: plan.yaml                    # optional, against this file's folder
     targets: targets.yaml
+    csv: {dayfirst: true, encoding: cp1252, sep: ";"}   # how a folder's CSV files are written
+
+A source file is also how the command line reads a folder of CSV files that the readers'
+detection gets wrong: ``url: data/`` with ``csv:`` options, then ``spmopt plan source.yaml``.
 
 :class:`ColumnMap` is the same mapping in code.
 """
@@ -191,6 +195,9 @@ class SourceSpec:
         Planning table -> SQL query returning it (instead of a table).
     plan, targets : Path or None
         Comp plan and targets YAML files.
+    csv : dict
+        ``encoding``, ``sep``, ``dayfirst`` of a folder's CSV files (see
+        :func:`spmopt.data.planning.read_csv_table`).
     geography : dict or None
         Basic units for the accounts (``units``: a polygon file or ``us-counties``; ``by``:
         ``location`` or a code column; ``rule``: ``rook`` or ``queen``), see
@@ -206,9 +213,11 @@ class SourceSpec:
     targets: Path | None = None
     geography: dict[str, Any] | None = None
     path: Path | None = None
+    csv: dict[str, Any] = field(default_factory=dict)
 
 
-_SOURCE_KEYS = ("url", "tables", "queries", "columns", "plan", "targets", "geography")
+_SOURCE_KEYS = ("url", "tables", "queries", "columns", "plan", "targets", "geography", "csv")
+_CSV_KEYS = ("encoding", "sep", "dayfirst")
 
 
 def read_source_file(path: str | Path) -> SourceSpec:
@@ -270,7 +279,17 @@ def read_source_file(path: str | Path) -> SourceSpec:
         u = str(geo.get("units", ""))
         if u and u != "us-counties" and not Path(u).is_absolute():
             geo["units"] = str(base / u)
+    csv = raw.get("csv") or {}
+    if not isinstance(csv, Mapping) or set(csv) - set(_CSV_KEYS):
+        raise ConfigError(
+            f"{p}: csv: expected a mapping with keys {list(_CSV_KEYS)}, e.g. "
+            "csv: {dayfirst: true, encoding: cp1252, sep: ';'}; got "
+            f"{dict(csv) if isinstance(csv, Mapping) else csv!r}"
+        )
+    if "dayfirst" in csv and not isinstance(csv["dayfirst"], bool):
+        raise ConfigError(f"{p}: csv.dayfirst: true or false, got {csv['dayfirst']!r}")
     return SourceSpec(
+        csv={str(k): v for k, v in csv.items()},
         url=url,
         mapping=mapping,
         queries={str(k): str(v) for k, v in queries.items()},

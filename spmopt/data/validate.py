@@ -164,7 +164,8 @@ def parse_dates(
             "(mm/dd/yyyy), and no value decides",
             table=table,
             column=column,
-            fix="pass dayfirst=True or dayfirst=False to read_planning_data, or write dates as "
+            fix="pass dayfirst=True or dayfirst=False to read_planning_data (on the command "
+            "line: a source .yaml with url: FOLDER and csv: {dayfirst: true}), or write dates as "
             "YYYY-MM-DD",
         )
     parsed = next(iter(ok.values()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from spmopt.data import generate, read_planning_data
 from spmopt.data.validate import parse_dates
-from spmopt.errors import DataError
+from spmopt.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,19 @@ def test_empty_accounts_is_said_first_and_alone(folder: Path, tmp_path: Path) ->
     problems = read_planning_data(d, validate=False).issues()
     assert len(problems) == 1
     assert "accounts table is empty" in str(problems[0])
+
+
+def test_source_file_csv_options_reach_the_reader(folder: Path, tmp_path: Path) -> None:
+    d = shutil.copytree(folder, tmp_path / "amb")
+    reps = pd.read_csv(d / "reps.csv")
+    reps["hire_date"] = ["03/04/2020", "05/06/2021", "07/08/2019", "01/02/2022"]
+    reps.to_csv(d / "reps.csv", index=False)
+    with pytest.raises(DataError, match=re.escape("csv: {dayfirst: true}")):
+        read_planning_data(d)
+    src = tmp_path / "source.yaml"
+    src.write_text(f"url: {d}\ncsv: {{dayfirst: true}}\n")
+    data = read_planning_data(src)
+    assert list(data.reps["hire_date"].dt.month) == [4, 6, 8, 2]
+    src.write_text(f"url: {d}\ncsv: {{day_first: true}}\n")
+    with pytest.raises(ConfigError, match="csv: expected a mapping with keys"):
+        read_planning_data(src)
