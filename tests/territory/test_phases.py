@@ -158,3 +158,29 @@ def test_exact_phase_on_a_pruned_model_proves_the_full_optimum(
     # the pruned solve's bound holds for the full model, and it reaches the full optimum
     assert res.info.bound <= full.info.objective * (1 + 1e-6)
     assert res.info.objective == pytest.approx(full.info.objective, rel=1e-5)
+
+
+def test_lp_dive_rounds_to_a_full_assignment_that_repairs_within_both_bands() -> None:
+    """The dive returns one slot per item; with the chain repair the primal phase then meets
+    both bands, and the optimum it reaches is no better than enumeration allows."""
+    from itertools import product
+
+    from spmopt.territory.phases.dive import lp_dive
+
+    acc, reps = make_instance(10, 3, 11, current=False)
+    model = array_model(acc, reps, {"potential": 0.3, "workload": 0.3})
+    b = _budget()
+    slot, note = lp_dive(model, b)
+    assert slot is not None and slot.shape == (model.n,)
+    assert ((slot >= 0) & (slot < model.K)).all() and "dive" in note
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    assert st.slot is not None and model.is_feasible(st.slot, tol=1e-6)
+    assert any(p.note.count("dive") for p in st.log)
+    best = min(
+        model.objective(np.array(s))
+        for s in product(range(model.K), repeat=model.n)
+        if model.is_feasible(np.array(s), tol=1e-6)
+    )
+    assert st.upper >= best * (1 - 1e-9)
+    full = solve_model(model, SolverOptions(time_limit=60, mip_rel_gap=1e-6))
+    assert full.info.objective == pytest.approx(best, rel=1e-6)

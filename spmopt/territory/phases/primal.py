@@ -6,6 +6,9 @@
    so that it is never infeasible (:func:`restricted_lp_rounding`), then round it. A basic LP
    solution splits at most about one item per coupling row, so the rounding leaves only a few
    territories slightly outside their bands.
+   Dense models with two or more balance attributes also **dive** (:mod:`~spmopt.territory.
+   phases.dive`): items are fixed a batch at a time and the LP re-solved, so the rounding left
+   to repair is smaller and cheaper to fix.
 2. **Repair by chains.** Chains of moves and exchanges (:func:`~spmopt.territory.chains.
    chain_repair`) bring those territories back, each chain the cheapest found.
 3. **Repair by single moves** (:func:`~spmopt.territory.heuristics.repair`) when chains are
@@ -27,6 +30,7 @@ from spmopt.territory.heuristics import repair
 from spmopt.territory.highs_model import build_submip, shares_of, solve_sub, solve_submip
 from spmopt.territory.lagrangian import Dual
 from spmopt.territory.model import AlignmentModel
+from spmopt.territory.phases.dive import lp_dive
 from spmopt.territory.phases.state import Budget, SolveState
 
 __all__ = [
@@ -230,6 +234,25 @@ def primal(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveSta
     budget.clock.note(bool(stats.get("time_capped")))
     notes.append(f"chains {stats.get('steps', 0)} steps")
     state = state.offer(rounded).offer(fixed)
+    if state.shares is not None and model.m >= 2 and work.dive_rounds > 0:
+        # lumpy items under two bands: let the LP re-balance around items fixed one batch at
+        # a time, then repair what is left (see spmopt.territory.phases.dive)
+        dived, note = lp_dive(model, budget)
+        notes.append(note)
+        if dived is not None:
+            state = state.offer(dived)
+            again: dict[str, object] = {}
+            alt = chain_repair(
+                model,
+                dived,
+                seconds=max(budget.clock.left(), 0.05),
+                max_steps=work.chain_steps,
+                stats=again,
+            )
+            budget.clock.note(bool(again.get("time_capped")))
+            state = state.offer(alt)
+            if model.violation(alt) < model.violation(fixed):
+                fixed = alt
     if state.slot is None:
         alt = repair(
             model, fixed, seconds=max(budget.clock.left(), 0.05), max_moves=work.repair_passes

@@ -35,6 +35,11 @@ class WorkBudget:
         Column-generation rounds (repricing every territory) on pruned models.
     lp_iterations : int
         Simplex iterations per LP.
+    dive_rounds : int
+        Rounds of the LP dive on dense models with two or more balance attributes (each fixes
+        a quarter of the split items and re-solves the LP; on the example, 2,500 x 40 with
+        potential and workload, 70 rounds bring the repaired assignment from 7.5% to 2.3%
+        above the bound).
     chain_steps : int
         Label expansions and passes of the chain repair.
     repair_passes : int
@@ -66,6 +71,7 @@ class WorkBudget:
     smoothed_steps: int = 60
     pricing_rounds: int = 2
     lp_iterations: int = 3_000_000
+    dive_rounds: int = 70
     chain_steps: int = 400_000
     repair_passes: int = 20_000
     repair_mips: int = 60
