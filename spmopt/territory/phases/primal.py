@@ -78,8 +78,9 @@ def restricted_lp_rounding(
     """Round the LP restricted to the slots that matter at the reduced costs ``r`` (n, P).
 
     Every item keeps its slot of least reduced cost; the ``share`` of items whose second-best
-    slot is closest (the boundary between territories) also keep that one, and every item keeps
-    its slot of ``keep`` where given (a near-feasible start). The coupling rows are elastic at
+    slot is closest (the boundary between territories) also keep that one, every item keeps
+    its slot of ``keep`` where given (a near-feasible start), and under a disruption cap its
+    current territory. The coupling rows are elastic at
     ``prices``, so the LP is never infeasible. Returns the rounded slots, or None when the LP
     is not solved within the iteration budget.
     """
@@ -99,6 +100,13 @@ def restricted_lp_rounding(
     if keep is not None:
         has = keep >= 0
         allowed[rows[has], keep[has]] = True
+    if model.max_move is not None:
+        # under a disruption cap every item may stay where it is: without its current slot the
+        # LP could meet the cap only by paying for violating it
+        stay = np.where(valid, model.move, np.inf)
+        home = stay.argmin(axis=1)
+        at_home = stay[rows, home] <= 0
+        allowed[rows[at_home], home[at_home]] = True
     allowed &= valid
     sub = build_submip(model, rows, allowed, np.zeros(n, dtype=int), integer=False, elastic=prices)
     sol = solve_sub(sub, budget.solver(), simplex=True)
