@@ -31,11 +31,26 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A table's key and columns."""
+    """A table's key and columns, and which stages produce and consume it.
+
+    Attributes
+    ----------
+    name : str
+        The table's name in messages and run folders.
+    key : tuple of str
+        Columns whose values identify a row (unique together).
+    columns : tuple of Column
+    produced_by : str
+        The stage (function or method) whose result holds the table; empty for input data.
+    consumed_by : tuple of str
+        The stages that read it.
+    """
 
     name: str
     key: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    produced_by: str = ""
+    consumed_by: tuple[str, ...] = ()
 
     @property
     def required(self) -> list[str]:

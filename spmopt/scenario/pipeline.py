@@ -26,6 +26,7 @@ from spmopt.data import PlanningData, load_example, read_planning_data
 from spmopt.errors import ConfigError, DataError
 from spmopt.scenario.config import Scenario, apply_overrides
 from spmopt.scenario.headcount import adjust_headcount
+from spmopt.tables import ALIGNMENT, FORECAST, HISTORY, QUOTAS, TableSpec, as_table
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -258,6 +259,14 @@ def current_alignment(
 
 
 # ---------------------------------------------------------------------- default stages
+def _consumed(result: Any, spec: TableSpec, attr: str) -> pd.DataFrame:
+    """The table ``spec`` of a stage result, checked by :func:`spmopt.tables.as_table` (a
+    result without ``to_frame()``, e.g. a custom stage's, gives its ``attr`` unchecked)."""
+    if isinstance(result, pd.DataFrame) or callable(getattr(result, "to_frame", None)):
+        return as_table(result, spec)
+    return getattr(result, attr)
+
+
 def align_stage(scenario: Scenario, data: PlanningData) -> Any:
     """Territories: :class:`spmopt.territory.TerritoryAligner` with the scenario's settings."""
     t = scenario.territory
@@ -276,7 +285,8 @@ def forecast_stage(scenario: Scenario, data: PlanningData, alignment: Any) -> Fo
     from spmopt.forecast import RevenueForecaster, backtest, build_history
 
     f = scenario.forecast
-    history = build_history(data.sales, alignment.assignment, data.reps)
+    assignment = _consumed(alignment, ALIGNMENT, "assignment")
+    history = as_table(build_history(data.sales, assignment, data.reps), HISTORY)
     forecaster = RevenueForecaster(**f.forecaster_kwargs(seed=scenario.seed))
     result = forecaster.fit(history).predict()
     bt = None
@@ -290,6 +300,7 @@ def quota_stage(scenario: Scenario, data: PlanningData, alignment: Any, fc: Fore
     from spmopt.quota import QuotaSetter
 
     q = scenario.quota
+    _consumed(fc.forecast, FORECAST, "frame")
     oa = q.over_assignment
     if oa is None and data.targets is not None:
         oa = data.targets.over_assignment
@@ -314,6 +325,7 @@ def comp_stage(scenario: Scenario, data: PlanningData, quotas: Any, fc: Forecast
             "no comp plan: the data folder has no plan.yaml and the scenario sets no comp.plan"
         )
     c = scenario.comp
+    _consumed(quotas, QUOTAS, "quotas")
     plan = CompPlan.from_dict(data.plan, source="comp plan")
     overrides = dict(c.overrides)
     if c.revenue_shock:
