@@ -16,6 +16,7 @@ from spmopt.forecast.intervals import (
     Calibration,
     calibrate,
     gaussian_copula_draws,
+    in_sample_spread,
     normal_to_errors,
     series_scale,
 )
@@ -486,10 +487,11 @@ class RevenueForecaster:
         }
         fallback = None
         if not origins:
-            fallback = {lv: np.sqrt(np.arange(1, h + 1)) for lv in order}
+            fallback = in_sample_spread(panel.y, level, h, self.season)
             notes.append(
-                "intervals use a default error growth (1 MASE unit × √step) because the "
-                "history is too short for a backtest window; treat them as rough"
+                "intervals come from in-sample naive errors (the k-month change of each "
+                "series, pooled per level) because the history is too short for a backtest "
+                "window; treat them as rough"
             )
         # Spread per step from origins as late as possible: step k is scored from origins
         # t - k - step·j, so short steps are judged on nearly the full history (a model that

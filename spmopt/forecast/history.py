@@ -17,7 +17,7 @@ from scipy import sparse
 
 from spmopt.errors import ConfigError, DataError
 
-__all__ = ["LEVELS", "Panel", "build_history", "to_panel"]
+__all__ = ["LEVELS", "REALIGNED", "Panel", "build_history", "to_panel"]
 
 #: Hierarchy levels from the bottom to the top.
 LEVELS: tuple[str, ...] = ("rep", "district", "region", "total")
@@ -92,7 +92,11 @@ def build_history(
         and month over the full range of ``sales`` (months without sales are 0). ``parent`` is the
         ``unique_id`` of the series one level up (missing at the top); ``y`` is currency/month.
         Every rep in ``reps`` appears, including reps with no accounts (an all-zero series).
-        Sales of accounts that the assignment leaves out are not counted.
+        Sales of accounts that the assignment leaves out are not counted. When ``sales`` has
+        a ``rep_id`` column (who sold each row) and some accounts now belong to another rep,
+        a column ``realigned_share`` gives each rep the share of its history revenue that
+        was sold by other reps (re-aggregated after the realignment; 0 elsewhere), and the
+        forecaster notes those territories.
     """
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad or not levels:
@@ -136,6 +140,7 @@ def build_history(
             "account_id": sales["account_id"].astype(str),
             "ds": months,
             "y": pd.to_numeric(sales["revenue"], errors="coerce"),
+            "row": np.arange(len(sales)),
         }
     )
     if s["y"].isna().any():
@@ -148,6 +153,7 @@ def build_history(
         )
     all_months = pd.date_range(months.min(), months.max(), freq="MS")
     s = s.merge(asg, on="account_id", how="inner")
+    realigned = _realigned_share(sales, s)
     rep_ids = reps["rep_id"].astype(str).to_numpy()
     by_rep = s.groupby(["rep_id", "ds"])["y"].sum().unstack("ds")
     by_rep = by_rep.reindex(index=rep_ids, columns=all_months).fillna(0.0)
@@ -192,9 +198,40 @@ def build_history(
         emit(ids, grouped.to_numpy(dtype=float), level, parents)
     out = pd.concat(frames, ignore_index=True)
     out["ds"] = pd.to_datetime(out["ds"])
+    if realigned is not None:
+        # share of each rep's history that the realignment brought in from other reps
+        out[REALIGNED] = out["unique_id"].map(realigned).where(out["level"] == "rep", 0.0)
+        out[REALIGNED] = out[REALIGNED].fillna(0.0).astype(float)
     if "parent" in out:
         out["parent"] = out["parent"].astype(object).where(out["parent"].notna(), None)
     return out
+
+
+#: Column of :func:`build_history` (only when sales name the rep who sold them and some
+#: accounts changed rep): share of a rep's history revenue sold by another rep before the
+#: realignment, re-aggregated to it.
+REALIGNED = "realigned_share"
+
+
+def _realigned_share(sales: pd.DataFrame, s: pd.DataFrame) -> pd.Series | None:
+    """Per new rep, the share of its history revenue sold by other reps (None if none moved).
+
+    ``s`` holds the sales rows already mapped to their new ``rep_id``; ``sales`` the original
+    rows, whose optional ``rep_id`` says who sold them.
+    """
+    if "rep_id" not in sales.columns or s.empty:
+        return None
+    sold_by = sales["rep_id"].iloc[s["row"].to_numpy()]
+    known = sold_by.notna().to_numpy()
+    old = sold_by.astype(str).to_numpy()
+    moved = known & (old != s["rep_id"].to_numpy())
+    if not moved.any():
+        return None
+    rev = s["y"].abs().to_numpy()
+    tot = pd.Series(rev).groupby(s["rep_id"].to_numpy()).sum()
+    mov = pd.Series(np.where(moved, rev, 0.0)).groupby(s["rep_id"].to_numpy()).sum()
+    share = (mov / tot.where(tot > 0)).fillna(0.0)
+    return share[share > 0]
 
 
 def _distinct_names(info: pd.DataFrame) -> pd.DataFrame:
@@ -412,6 +449,18 @@ def to_panel(history: pd.DataFrame, *, allow_negative: bool = False) -> Panel:
             f"forecast 0, no interval: {', '.join(gone[:5])}{' ...' if len(gone) > 5 else ''}"
         )
     first = h.groupby("unique_id", sort=False).first().reindex(ids)
+    if REALIGNED in h.columns:
+        share = pd.to_numeric(first[REALIGNED], errors="coerce").fillna(0.0)
+        moved = share[share > 0].sort_values(ascending=False)
+        if len(moved):
+            listed = ", ".join(f"{u} ({v:.0%})" for u, v in moved.head(5).items())
+            notes.append(
+                f"{len(moved)} territor{'y' if len(moved) == 1 else 'ies'} with history "
+                "re-aggregated after a realignment "
+                "(accounts sold by other reps now count for them, so their past does not "
+                "describe the rep who sold it; forecasts follow the accounts): "
+                f"{listed}{' ...' if len(moved) > 5 else ''}"
+            )
     level = (
         first["level"].astype(str).to_numpy()
         if "level" in h.columns

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Calibration", "calibrate"]
+__all__ = ["Calibration", "calibrate", "in_sample_spread"]
 
 _MIN_DIRECT = 30  # errors per (level, step) to estimate that spread directly
 _MIN_SHAPE = 200  # errors per level to use its own standardised quantiles
@@ -46,6 +46,44 @@ def series_scale(y: np.ndarray, season: int = 12) -> np.ndarray:
     c = mean_abs(y)[0]
     out = np.where(np.isfinite(a) & (a > 0), a, np.where(np.isfinite(b) & (b > 0), b, c))
     return np.where(np.isfinite(out) & (out > 0), out, 1.0)
+
+
+def in_sample_spread(
+    y: np.ndarray, level: np.ndarray, h: int, season: int = 12
+) -> dict[str, np.ndarray]:
+    """Spread per step (h,) and level from in-sample naive errors, for histories too short
+    for a backtest window.
+
+    The k-step error of the naive forecast, ``(y_{t+k} − y_t) / scale``, is pooled over every
+    month ``t`` and every series of a level; its RMS is the spread of step ``k``. Steps the
+    history cannot score continue the last scored one with ``√k`` growth; a level with no
+    scored step gets ``√k``.
+    """
+    scale = series_scale(y, season)
+    t = y.shape[1]
+    out: dict[str, np.ndarray] = {}
+    for lv in _unique(level):
+        rows = y[level == lv] / scale[level == lv, None]
+        spread = np.full(h, np.nan)
+        for k in range(1, min(h, t - 1) + 1):
+            d = rows[:, k:] - rows[:, :-k]
+            d = d[np.isfinite(d)]
+            if len(d) >= 10:
+                spread[k - 1] = np.sqrt(np.mean(d * d))
+        ok = np.flatnonzero(np.isfinite(spread))
+        if not len(ok):
+            out[lv] = np.sqrt(np.arange(1, h + 1))
+            continue
+        last = ok[-1]
+        steps = np.arange(1, h + 1)
+        spread[last + 1 :] = spread[last] * np.sqrt(steps[last + 1 :] / steps[last])
+        out[lv] = np.maximum.accumulate(np.where(np.isfinite(spread), spread, spread[ok[0]]))
+    return out
+
+
+def _unique(a: np.ndarray) -> list[str]:
+    """Distinct values of ``a`` in order of appearance, as str."""
+    return list(dict.fromkeys(str(v) for v in a))
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,30 @@ def test_district_named_like_its_region_gets_a_distinct_id() -> None:
     # every district's parent is its region, and the totals still add up
     per = hist.pivot_table(index="ds", columns="level", values="y", aggfunc="sum")
     assert np.allclose(per["district"], per["total"]) and np.allclose(per["rep"], per["total"])
+
+
+def test_realigned_territories_get_a_note_not_a_crash() -> None:
+    data = spm.load_example()
+    asg = spm.forecast.current_assignment(data.accounts, data.reps)
+    # realignment: the first rep's accounts move to the second rep
+    r0, r1 = asg["rep_id"].iloc[0], asg["rep_id"].iloc[1]
+    if r0 == r1:
+        r1 = next(r for r in asg["rep_id"] if r != r0)
+    new = asg.copy()
+    moved_accounts = new.index[new["rep_id"] == r0][:3]
+    new.loc[moved_accounts, "rep_id"] = r1
+    hist = spm.forecast.build_history(data.sales, new, data.reps)
+    assert "realigned_share" in hist.columns
+    share = hist.groupby("unique_id")["realigned_share"].first()
+    rev = data.sales.merge(new, on="account_id", suffixes=("", "_new"))
+    rev = rev[rev["rep_id_new"] == r1]
+    expect = rev.loc[rev["rep_id"] != r1, "revenue"].abs().sum() / rev["revenue"].abs().sum()
+    assert share[r1] == pytest.approx(expect)
+    assert (share.drop(r1) == 0).all()
+    res = spm.forecast.RevenueForecaster(horizon=6, n_windows=2).fit(hist).predict()
+    note = [n for n in res.notes if "realignment" in n]
+    assert len(note) == 1 and r1 in note[0] and note[0].startswith("1 territory with history")
+    assert np.isfinite(res.frame["yhat"]).all()
+    # the current alignment moves nothing: no column, no note
+    same = spm.forecast.build_history(data.sales, asg, data.reps)
+    assert "realigned_share" not in same.columns
