@@ -95,7 +95,11 @@ def _settings_accept(stage: str, name: str, value: Any) -> bool:
 
 
 PROBES: list[tuple[str, str, list[Any]]] = [
-    ("territory", "balance", [{"potential": -0.1}, {"potential": 0}, {"potential": 10}, {"potential": 10.5}]),
+    (
+        "territory",
+        "balance",
+        [{"potential": -0.1}, {"potential": 0}, {"potential": 10}, {"potential": 10.5}],
+    ),
     ("territory", "max_disruption", [-0.1, 0.0, 1.0, 1.1, None]),
     ("forecast", "horizon", [0, 1, 60, 61]),
     ("forecast", "model", ["auto", "snaive", "nosuch"]),
