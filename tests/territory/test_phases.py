@@ -166,12 +166,15 @@ def test_lp_dive_rounds_to_a_full_assignment_that_repairs_within_both_bands() ->
     from itertools import product
 
     from spmopt.territory.phases.dive import lp_dive
+    from spmopt.territory.phases.primal import round_shares
 
     acc, reps = make_instance(10, 3, 11, current=False)
     model = array_model(acc, reps, {"potential": 0.3, "workload": 0.3})
     b = _budget()
-    slot, note = lp_dive(model, b)
-    assert slot is not None and slot.shape == (model.n,)
+    shares, note = lp_dive(model, b)
+    assert shares is not None and np.allclose(shares.sum(axis=1), 1.0)
+    slot = round_shares(model, shares)
+    assert slot.shape == (model.n,)
     assert ((slot >= 0) & (slot < model.K)).all() and "dive" in note
     st = primal(model, bound(model, SolveState(model=model), b), b)
     assert st.slot is not None and model.is_feasible(st.slot, tol=1e-6)

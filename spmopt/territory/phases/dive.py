@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from spmopt.solver import _highs_of, solve_highs
-from spmopt.territory.highs_model import build_submip
+from spmopt.territory.highs_model import build_submip, shares_of
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.state import Budget
 
@@ -38,15 +38,14 @@ _ONE = 1 - 1e-6
 def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, str]:
     """Dive from the LP relaxation towards an integer assignment (see the module docstring).
 
-    Returns the last LP solution rounded (each item to its largest share; it meets every row
-    when the dive ended integral, otherwise the primal phase repairs it) and a note on the
-    dive, or None when no LP solution was found.
+    Returns the last LP solution as (n, P) shares (integral when the dive ended so; the primal
+    phase rounds and repairs it) and a note on the dive, or None when no LP solution was found.
     """
     n = model.n
     sub = build_submip(model, np.arange(n), model.valid(), np.zeros(n, dtype=int), integer=False)
     h = _highs_of(sub.lp)
     h.setOptionValue("solver", "simplex")
-    col_item, col_slot = sub.col_item, sub.col_slot
+    col_item = sub.col_item
     ncol = col_item.size
     rounds = 0
     undone = 0
@@ -92,16 +91,9 @@ def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, s
             status = "stuck: the LP is infeasible however the next item is fixed"
     if last is None:
         return None, "dive: the LP relaxation was not solved"
-    x = last
-    share = x[:ncol]
-    slot = np.zeros(n, dtype=int)
-    best = np.full(n, -1.0)
-    for j in np.argsort(share, kind="stable").tolist():  # largest share wins (last written)
-        it = int(col_item[j])
-        if share[j] >= best[it]:
-            best[it] = share[j]
-            slot[it] = int(col_slot[j])
-    return slot, f"dive {rounds} rounds ({undone} undone, {status})"
+    return shares_of(
+        sub, last, model.cand.shape
+    ), f"dive {rounds} rounds ({undone} undone, {status})"
 
 
 def _solve(h: Any, budget: Budget) -> np.ndarray | None:

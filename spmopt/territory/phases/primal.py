@@ -215,6 +215,27 @@ def repair_by_neighbourhoods(
     return slot
 
 
+def _chains(
+    model: AlignmentModel,
+    slot: np.ndarray,
+    budget: Budget,
+    move_price: float = 0.0,
+    stats: dict[str, object] | None = None,
+) -> np.ndarray:
+    """Chain repair of ``slot`` within the chain-step budget; the clock notes a binding cap."""
+    stats = {} if stats is None else stats
+    out = chain_repair(
+        model,
+        slot,
+        seconds=max(budget.clock.left(), 0.05),
+        max_steps=budget.work.chain_steps,
+        move_price=move_price,
+        stats=stats,
+    )
+    budget.clock.note(bool(stats.get("time_capped")))
+    return out
+
+
 def primal(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveState:
     """Round the bound phase's solution and repair it (see the module docstring)."""
     t0 = time.perf_counter()
@@ -231,33 +252,18 @@ def primal(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveSta
         rounded = np.asarray(base).copy()
     notes = [f"rounding violates the rows by {model.violation(rounded):.3g}"]
     stats: dict[str, object] = {}
-    fixed = chain_repair(
-        model,
-        rounded,
-        seconds=max(budget.clock.left(), 0.05),
-        max_steps=work.chain_steps,
-        move_price=dual.nu if dual is not None else 0.0,
-        stats=stats,
-    )
-    budget.clock.note(bool(stats.get("time_capped")))
+    fixed = _chains(model, rounded, budget, dual.nu if dual is not None else 0.0, stats)
     notes.append(f"chains {stats.get('steps', 0)} steps")
     state = state.offer(rounded).offer(fixed)
     if state.shares is not None and model.m >= 2 and work.dive_rounds > 0:
         # lumpy items under two bands: let the LP re-balance around items fixed one batch at
         # a time, then repair what is left (see spmopt.territory.phases.dive)
-        dived, note = lp_dive(model, budget)
+        dive_x, note = lp_dive(model, budget)
         notes.append(note)
-        if dived is not None:
+        if dive_x is not None:
+            dived = round_shares(model, dive_x)
             state = state.offer(dived)
-            again: dict[str, object] = {}
-            alt = chain_repair(
-                model,
-                dived,
-                seconds=max(budget.clock.left(), 0.05),
-                max_steps=work.chain_steps,
-                stats=again,
-            )
-            budget.clock.note(bool(again.get("time_capped")))
+            alt = _chains(model, dived, budget)
             state = state.offer(alt)
             if model.violation(alt) < model.violation(fixed):
                 fixed = alt
@@ -270,9 +276,7 @@ def primal(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveSta
             fixed = alt
         notes.append("single moves")
     if state.slot is None and state.start is not None:
-        alt = chain_repair(
-            model, state.start, seconds=max(budget.clock.left(), 0.05), max_steps=work.chain_steps
-        )
+        alt = _chains(model, state.start, budget)
         state = state.offer(alt)
         if model.violation(alt) < model.violation(fixed):
             fixed = alt
