@@ -421,7 +421,14 @@ def _run_on(
     st: Stages,
     size: int,
     upstream: dict[str, Any] | None = None,
+    attempt: int = 0,
 ) -> Iterator[tuple[str, ScenarioResult | _Failed]]:
+    """The batch on ``client``: data scattered once, shared stages once, scenarios in chunks.
+
+    A chunk whose task is lost (a worker died past the task's retry, or took the only copy of
+    the scattered data with it) is run once more from a fresh scatter, under new task keys; a
+    second loss is reported as that scenario's failure.
+    """
     from distributed import as_completed
 
     from spmopt.scenario.pipeline import load_data
@@ -438,6 +445,7 @@ def _run_on(
                     yield s.name, fail
             continue
         data_futs[src] = client.scatter(data, broadcast=True, hash=False)
+    tag = f"-r{attempt}" if attempt else ""
     todo = [s for s in todo if s.data in data_futs]
 
     # 2. shared upstream stages: one alignment per territory key, one forecast per forecast key
@@ -453,11 +461,11 @@ def _run_on(
             fc_futs[fk] = client.scatter(upstream[fk], hash=False)
         if ak not in align_futs:
             align_futs[ak] = client.submit(
-                _align_task, s, d, st, key=f"align-{ak}", retries=1, pure=False
+                _align_task, s, d, st, key=f"align-{ak}{tag}", retries=1, pure=False
             )
         if fk not in fc_futs:
             fc_futs[fk] = client.submit(
-                _forecast_task, s, d, align_futs[ak], st, key=f"forecast-{fk}", retries=1,
+                _forecast_task, s, d, align_futs[ak], st, key=f"forecast-{fk}{tag}", retries=1,
                 pure=False,
             )  # fmt: skip
         groups[fk].append(s)
@@ -476,20 +484,31 @@ def _run_on(
                 align_futs[ak],
                 fc_futs[fk],
                 st,
-                key=f"scenarios-{fk}-{i // size}-{chunk[0].key()}",
+                key=f"scenarios-{fk}-{i // size}-{chunk[0].key()}{tag}",
                 retries=1,
                 pure=False,
             )
             futs[f] = chunk
+    lost: list[Scenario] = []
     for f in as_completed(list(futs)):
         chunk = futs[f]
         try:
             outcomes = f.result()
-        except Exception as exc:  # the task itself was lost (worker died past the retries)
+        except Exception as exc:  # the task itself was lost, not a scenario's own error
+            if attempt == 0:
+                log.warning("%d scenario(s) lost with a worker (%s); running them again",
+                            len(chunk), type(exc).__name__)  # fmt: skip
+                lost.extend(chunk)
+                f.release()
+                continue
             fail = _failure(exc)
             outcomes = [(s.name, fail) for s in chunk]
         yield from outcomes
         f.release()
+    if lost:
+        for fut in [*data_futs.values(), *align_futs.values(), *fc_futs.values()]:
+            fut.release()
+        yield from _run_on(client, lost, st, size, upstream, attempt=attempt + 1)
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -153,6 +153,21 @@ def test_a_killed_worker_is_retried(data_dir: Path, tmp_path: Path) -> None:
     assert (batch.summary["status"] == "done").all(), batch.summary[["scenario", "error"]]
 
 
+def test_scattered_data_lost_with_its_only_worker_is_sent_again(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from spmopt.scenario import local_cluster
+
+    marker = tmp_path / "killed-once"
+    sweep = _sweep(data_dir)[:2]
+    sweep[1] = sweep[1].with_updates({"comp.overrides.kill_once": str(marker)})
+    with local_cluster(1) as c:  # the one worker holds the only copy of the data
+        batch = run_batch(sweep, client=c, progress=False, stages=FAKE_STAGES, batch_size=1)
+    assert marker.exists()
+    assert (batch.summary["status"] == "done").all(), batch.summary[["scenario", "error"]]
+    assert batch.summary["scenario"].tolist() == [s.name for s in sweep]
+
+
 def test_bad_batches(data_dir: Path) -> None:
     s = Scenario(name="x", data=str(data_dir))
     with pytest.raises(ConfigError, match="repeated: x"):
