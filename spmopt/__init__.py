@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from spmopt.errors import ConfigError, DataError, InfeasibleError, SpmoptError
 
 if TYPE_CHECKING:
+    from spmopt.comp import CompSimulator
     from spmopt.data import PlanningData, PlanningTargets, load_example, read_planning_data
     from spmopt.scenario import Scenario
     from spmopt.solver import SolveInfo, SolverOptions
@@ -25,6 +26,7 @@ _SUBMODULES = ("territory", "forecast", "quota", "comp", "scenario", "report", "
                "health")  # fmt: skip
 # pandas, numpy and scipy load on first use too, so that `spmopt --help` answers at once
 _LAZY = {
+    "CompSimulator": ("spmopt.comp", "CompSimulator"),
     "Scenario": ("spmopt.scenario", "Scenario"),
     "PlanningData": ("spmopt.data", "PlanningData"),
     "PlanningTargets": ("spmopt.data", "PlanningTargets"),
@@ -35,6 +37,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "CompSimulator",
     "ConfigError",
     "DataError",
     "InfeasibleError",

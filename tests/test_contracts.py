@@ -38,7 +38,6 @@ GAPS: dict[tuple[str, str], str] = {
     ("RevenueForecaster", "unknown"): "not an Estimator yet: no close-match hint",
     ("ForecastResult", "contract"): "no status / ok / raise_for_status / summary_row yet",
     ("ForecastResult", "repr"): "the repr does not show a status yet",
-    ("CostSimulation", "repr"): "the repr spans several lines and shows no status",
 }
 
 

@@ -145,9 +145,24 @@ class CostSimulation(ResultContract):
 
     def __repr__(self) -> str:
         s = self.summary
+        checks = ""
+        if not self.checks.empty:
+            n_pass = int(self.checks["passed"].astype(bool).sum())
+            checks = f", checks passed={n_pass}/{len(self.checks)}"
+        return (
+            f"CostSimulation(status={self.status!r}, plan={self.plan_name!r}, "
+            f"draws={self.n_draws:,}, reps={len(self.per_rep)}, "
+            f"expected_incentive={_num(s.get('expected_incentive')):,.0f}, "
+            f"ccos={_num(s.get('ccos')):.2%}, "
+            f"margin_after_comp={_num(s.get('margin_after_comp')):.2%}{checks})"
+        )
+
+    def __str__(self) -> str:
+        """A several-line report: incentive percentiles, CCOS, margin and each check."""
+        s = self.summary
         lines = [
-            f"CostSimulation({self.plan_name!r}, {self.n_draws:,} draws x {len(self.per_rep)} "
-            f"reps, overrides: {self.overrides.describe()})",
+            f"CostSimulation({self.plan_name!r}, status {self.status}, {self.n_draws:,} draws x "
+            f"{len(self.per_rep)} reps, overrides: {self.overrides.describe()})",
             f"  incentive  E {s['expected_incentive']:,.0f}  P10 {s['incentive_p10']:,.0f}  "
             f"P50 {s['incentive_p50']:,.0f}  P90 {s['incentive_p90']:,.0f}  "
             f"(at mean attainment {s['incentive_at_mean_attainment']:,.0f})",
@@ -165,7 +180,7 @@ class CostSimulation(ResultContract):
 
 
 @dataclass(frozen=True, repr=False)
-class PlanComparison:
+class PlanComparison(ResultContract):
     """Result of :func:`compare_plans`: several plans paid on the same draws.
 
     Attributes
@@ -178,15 +193,57 @@ class PlanComparison:
         difference, small thanks to common random numbers) and ``p_costlier`` (share of draws
         where the plan costs more).
     simulations : dict of str to CostSimulation
+    status : str
+        ``"ok"``, or ``"failed"`` when some plan fails a check (CCOS band, margin floor); see
+        :mod:`spmopt.contracts`.
     """
 
     summary: pd.DataFrame
     delta: pd.DataFrame
     simulations: dict[str, CostSimulation]
+    status: str = "ok"
+
+    def __post_init__(self) -> None:
+        check_status(self.status)
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per plan: :attr:`summary` joined with :attr:`delta`."""
         return self.summary.join(self.delta)
 
+    def _problem(self) -> str:
+        bad = [f"{n} ({s._problem()})" for n, s in self.simulations.items() if not s.ok]
+        return "plan(s) not ok: " + "; ".join(bad) if bad else f"status {self.status}"
+
+    def summary_row(self) -> dict[str, Any]:
+        """Headline figures: ``n_plans``, ``reference`` (the first plan), ``cheapest`` and
+        ``costliest`` (by expected incentive), ``expected_cost_min``/``_max`` [currency],
+        ``max_se_diff`` (largest Monte Carlo standard error of a difference [currency]) and
+        ``plans_passing`` (how many plans pass every check; None without targets)."""
+        cost = self.summary["expected_incentive"].astype(float)
+        passed = [s.passed for s in self.simulations.values()]
+        return {
+            "n_plans": len(self.summary),
+            "reference": str(self.summary.index[0]),
+            "cheapest": str(cost.idxmin()),
+            "costliest": str(cost.idxmax()),
+            "expected_cost_min": float(cost.min()),
+            "expected_cost_max": float(cost.max()),
+            "max_se_diff": float(self.delta["se_diff"].max()),
+            "plans_passing": None if None in passed else sum(bool(p) for p in passed),
+        }
+
     def __repr__(self) -> str:
+        row = self.summary_row()
+        passing = row["plans_passing"]
+        checks = "" if passing is None else f", passing={passing}/{row['n_plans']}"
+        return (
+            f"PlanComparison(status={self.status!r}, plans={list(self.summary.index)!r}, "
+            f"cheapest={row['cheapest']!r}, expected_incentive="
+            f"{row['expected_cost_min']:,.0f}..{row['expected_cost_max']:,.0f}{checks})"
+        )
+
+    def __str__(self) -> str:
+        """The comparison table: headline figures and differences, one row per plan."""
         cols = ["expected_incentive", "incentive_p90", "ccos", "margin_after_comp", "passed"]
-        return "PlanComparison\n" + self.summary[cols].join(self.delta).to_string()
+        head = repr(self)
+        return head + "\n" + self.summary[cols].join(self.delta).to_string()

@@ -286,7 +286,10 @@ def _comparison(names: list[str], sims: list[CostSimulation]) -> PlanComparison:
         )
     delta = pd.DataFrame(rows, index=pd.Index(names, name="plan"))
     return PlanComparison(
-        summary=summary, delta=delta, simulations=dict(zip(names, sims, strict=True))
+        summary=summary,
+        delta=delta,
+        simulations=dict(zip(names, sims, strict=True)),
+        status="ok" if all(s.ok for s in sims) else "failed",
     )
 
 

@@ -100,3 +100,44 @@ def test_failed_checks_give_status_failed() -> None:
     assert free.status == "ok" and free.passed is None
     assert free.raise_for_status() is free
     assert np.isnan(free.summary_row()["p_ccos_breach"])
+
+
+def test_plan_comparison_follows_the_result_contract() -> None:
+    dist = LogNormal(1.0, 0.25)
+    plans = {"linear": LINEAR, "convex": CONVEX}
+    cmp = compare_plans(plans, quotas(), dist, n_draws=500, seed=0, targets=TARGETS)
+    assert cmp.status == ("ok" if all(s.ok for s in cmp.simulations.values()) else "failed")
+    assert cmp.ok == (cmp.status == "ok")
+    row = cmp.summary_row()
+    assert row["n_plans"] == 2 and row["reference"] == "linear"
+    assert {row["cheapest"], row["costliest"]} == {"linear", "convex"}
+    assert row["expected_cost_min"] <= row["expected_cost_max"]
+    assert row["plans_passing"] == sum(bool(s.passed) for s in cmp.simulations.values())
+    assert all(v is None or isinstance(v, str | int | float) for v in row.values())
+    text = repr(cmp)
+    assert text.startswith(f"PlanComparison(status={cmp.status!r}") and "\n" not in text
+    assert str(cmp).splitlines()[0] == text and "linear" in str(cmp)  # the table under it
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cmp.status = "ok"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="status"):
+        dataclasses.replace(cmp, status="fine")
+
+
+def test_plan_comparison_failing_plan_raises_naming_it() -> None:
+    tight = TARGETS.model_copy(update={"ccos_band": (0.0, 0.001)})
+    cmp = compare_plans(
+        {"linear": LINEAR}, quotas(), LogNormal(1.0, 0.25), n_draws=300, seed=0, targets=tight
+    )
+    assert cmp.status == "failed" and not cmp.ok
+    assert cmp.summary_row()["plans_passing"] == 0
+    with pytest.raises(InfeasibleError, match=r"linear \(failed check\(s\): ccos in"):
+        cmp.raise_for_status()
+    free = compare_plans({"linear": LINEAR}, quotas(), LogNormal(1.0, 0.25), n_draws=200)
+    assert free.raise_for_status() is free and free.summary_row()["plans_passing"] is None
+
+
+def test_comp_simulator_at_top_level() -> None:
+    import spmopt as spm
+
+    assert spm.CompSimulator is CompSimulator
+    assert "CompSimulator" in spm.__all__ and "CompSimulator" in dir(spm)

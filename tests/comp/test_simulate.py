@@ -213,7 +213,7 @@ def test_checks_against_ccos_band_and_margin_floor() -> None:
     rich = plan_of({"tiers": [{"from": 0.0, "rate": 20.0}]})
     bad = simulate(rich, quotas(), LogNormal(1.0, 0.1), 1_000, seed=8, targets=TARGETS)
     assert bad.passed is False and bad.summary["p_ccos_breach"] == 1.0
-    assert "FAIL" in repr(bad)
+    assert "FAIL" in str(bad) and "checks passed=0/2" in repr(bad)
 
 
 def test_compare_plans_uses_common_random_numbers() -> None:
@@ -422,7 +422,11 @@ def test_bad_inputs_raise_spmopt_errors(example: Any) -> None:
 def test_repr_and_frames() -> None:
     sim = simulate(CONVEX, quotas(), LogNormal(1.0, 0.25), 1_000, seed=0, targets=TARGETS)
     text = repr(sim)
-    assert "CostSimulation('test'" in text and "CCOS" in text and "margin after comp" in text
+    assert text.startswith("CostSimulation(status=") and "plan='test'" in text
+    assert "\n" not in text and "ccos=" in text and "checks passed=" in text
+    report = str(sim)  # the several-line report
+    assert "CostSimulation('test'" in report and "CCOS" in report
+    assert "margin after comp" in report and len(report.splitlines()) == 3 + len(sim.checks)
     frame = sim.to_frame()
     assert list(frame.columns) == [
         "draw", "incentive", "base", "revenue", "ccos", "margin_after_comp", "share_at_quota"
