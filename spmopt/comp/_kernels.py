@@ -26,7 +26,7 @@ KIND_EMPIRICAL = 2
 
 
 @nb.njit(inline="always", cache=True)
-def _next(state):  # type: ignore[no-untyped-def]
+def _next(state):
     state = state + _GOLD
     z = state
     z = (z ^ (z >> U64(30))) * _M1
@@ -48,7 +48,7 @@ _I12 = np.float32(1.0 / 4096)
 
 
 @nb.njit(inline="always", cache=True)
-def _z(ui):  # type: ignore[no-untyped-def]
+def _z(ui):
     """Standard normal quantile of the 32-bit uniform ``ui`` (uint64 < 2^32), float32."""
     i = ui >> U64(20)
     if i >= U64(16) and i < U64(4080):
@@ -67,7 +67,7 @@ def _z(ui):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(inline="always", cache=True)
-def _normal_pair(state):  # type: ignore[no-untyped-def]
+def _normal_pair(state):
     """Two independent standard normals from one 64-bit output (inverse CDF, float32)."""
     state, x = _next(state)
     return state, _z(x >> U64(32)), _z(x & U64(0xFFFFFFFF))
@@ -77,7 +77,7 @@ _LOG2E = np.float32(1.4426950408889634)
 
 
 @nb.njit(inline="always", fastmath=True, cache=True)
-def _exp32(x):  # type: ignore[no-untyped-def]
+def _exp32(x):
     """``exp(x)`` in float32 (relative error < 4e-6 for |x| < 80): ``2^n * 2^f`` with a
     degree-6 polynomial for ``2^f``, ``f`` in [-0.5, 0.5]; no libm call, so it pipelines."""
     t = x * _LOG2E
@@ -96,7 +96,7 @@ def _exp32(x):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(inline="always", cache=True)
-def _draw_one(state, spare, have, r, kinds, wcum, mu, sd, emp, shock):  # type: ignore[no-untyped-def]
+def _draw_one(state, spare, have, r, kinds, wcum, mu, sd, emp, shock):
     """Attainment of rep ``r`` in the current draw; returns ``(state, spare, have, a)``."""
     n_comp = kinds.shape[0]
     k = 0
@@ -129,7 +129,7 @@ def _draw_one(state, spare, have, r, kinds, wcum, mu, sd, emp, shock):  # type: 
 
 
 @nb.njit(inline="always", cache=True)
-def _start_draw(seed, d, shock_sd):  # type: ignore[no-untyped-def]
+def _start_draw(seed, d, shock_sd):
     """Stream state of global draw ``d`` and its common shock; returns
     ``(state, spare, have, shock)``."""
     state = U64(seed) ^ (U64(d) * _STREAM)
@@ -140,7 +140,7 @@ def _start_draw(seed, d, shock_sd):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def gen_attainment(seed, d0, kinds, wcum, mu, sd, emp, shock_sd, out, shock_out):  # type: ignore[no-untyped-def]
+def gen_attainment(seed, d0, kinds, wcum, mu, sd, emp, shock_sd, out, shock_out):
     """Fill ``out[d, r]`` with attainment draws ``d0 + d`` and ``shock_out[d]`` with the shock.
 
     kinds (K,) int64, wcum (K,) float32 cumulative weights, mu/sd (K, n_reps) float32
@@ -160,7 +160,7 @@ def gen_attainment(seed, d0, kinds, wcum, mu, sd, emp, shock_sd, out, shock_out)
 
 
 @nb.njit(inline="always", fastmath=True, cache=True)
-def _factor(a, q, lo, c, m, cap):  # type: ignore[no-untyped-def]
+def _factor(a, q, lo, c, m, cap):
     """Payout factor of attainment ``a`` on segment table row ``q`` (branch-free search;
     ``lo`` is padded with +inf beyond a role's last segment)."""
     k = 0
@@ -170,7 +170,7 @@ def _factor(a, q, lo, c, m, cap):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(inline="always", fastmath=True, cache=True)
-def _pay_row(row, role_idx, lo, c, m, cap, scale, quota, weight, rs, rs2, ra, rat):  # type: ignore[no-untyped-def]
+def _pay_row(row, role_idx, lo, c, m, cap, scale, quota, weight, rs, rs2, ra, rat):
     """Pay one draw's row of attainment; add to the per-rep sums; return the draw's totals
     ``(incentive, revenue, reps at quota)``. ``weight`` is 1.0 for reps counted here."""
     tot = 0.0
@@ -192,7 +192,7 @@ def _pay_row(row, role_idx, lo, c, m, cap, scale, quota, weight, rs, rs2, ra, ra
 
 
 @nb.njit(inline="always", fastmath=True, cache=True)
-def _keep_row(row, role_idx, lo, c, m, cap, scale, keep_row, katt_row):  # type: ignore[no-untyped-def]
+def _keep_row(row, role_idx, lo, c, m, cap, scale, keep_row, katt_row):
     for r in range(row.shape[0]):
         a = row[r]
         keep_row[r] = _factor(a, role_idx[r], lo, c, m, cap) * scale[r]
@@ -200,7 +200,7 @@ def _keep_row(row, role_idx, lo, c, m, cap, scale, keep_row, katt_row):  # type:
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def simulate_fused(  # type: ignore[no-untyped-def]
+def simulate_fused(
     seed,
     d0,
     kinds,
@@ -258,7 +258,7 @@ def simulate_fused(  # type: ignore[no-untyped-def]
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
-def payout_stats(  # type: ignore[no-untyped-def]
+def payout_stats(
     att,
     role_idx,
     lo,

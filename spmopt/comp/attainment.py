@@ -36,7 +36,9 @@ __all__ = ["AttainmentDistribution", "Empirical", "LogNormal", "Mixture", "Norma
 PerRep = float | Mapping[str, float] | None
 
 
-def _per_rep(value: PerRep, rep_ids: Sequence[str], default: NDArray[np.float64], name: str):  # type: ignore[no-untyped-def]
+def _per_rep(
+    value: PerRep, rep_ids: Sequence[str], default: NDArray[np.float64], name: str
+) -> NDArray[np.float64]:
     if value is None:
         return np.asarray(default, dtype=np.float64)
     if isinstance(value, Mapping) or isinstance(value, pd.Series):

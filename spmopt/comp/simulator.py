@@ -263,7 +263,7 @@ def _per_plan_overrides(overrides: OverridesLike, names: list[str]) -> list[Over
         and set(overrides) <= set(names)
         and all(isinstance(v, (Mapping, Overrides)) or v is None for v in overrides.values())
     ):
-        return [Overrides.coerce(overrides.get(n)) for n in names]  # type: ignore[arg-type]
+        return [Overrides.coerce(overrides.get(n)) for n in names]
     return [Overrides.coerce(overrides)] * len(names)
 
 
