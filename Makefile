@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
+# every install is held to the versions tested together (see README, Development)
+CONSTRAINTS := -c constraints.txt
 OUT    ?= out
 
 .PHONY: demo test lint typecheck pytest lab bench bench-quick bench-peers clean install install-dev
@@ -12,12 +14,12 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
-	$(PIP) install --quiet -e .
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml constraints.txt
+	$(PIP) install --quiet $(CONSTRAINTS) -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
-	$(PIP) install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml constraints.txt
+	$(PIP) install --quiet $(CONSTRAINTS) -e ".[dev]"
 	@touch $@
 
 install: $(VENV)/.installed
@@ -42,15 +44,16 @@ pytest: $(VENV)/.installed-dev
 
 ## make lab: JupyterLab on notebooks/
 lab: $(VENV)/.installed-dev
-	$(PIP) install --quiet -e ".[lab]"
+	$(PIP) install --quiet $(CONSTRAINTS) -e ".[lab]"
 	$(VENV)/bin/jupyter lab notebooks/
 
 ## make bench: every benchmark (minutes; peers side by side); make bench-quick: small sizes
 bench: $(VENV)/.installed-dev
-	$(PIP) install --quiet -e ".[bench]"
+	$(PIP) install --quiet $(CONSTRAINTS) -e ".[bench]"
 	$(PY) -m benchmarks.run_all
 
 bench-quick: $(VENV)/.installed-dev
+	$(PIP) install --quiet $(CONSTRAINTS) -e ".[bench]"
 	$(PY) -m benchmarks.run_all --quick
 
 ## make bench-peers: .venv-peers with statsforecast (pinned; it needs pandas < 3) for the

@@ -9,7 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
+try:
+    import psutil
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
+    raise ModuleNotFoundError(
+        "the benchmarks sample peak memory with psutil, which is not installed; install the "
+        "bench extra: pip install -c constraints.txt -e '.[bench]' (or run make bench)"
+    ) from exc
 
 __all__ = ["Measured", "format_table", "measure", "print_table"]
 
