@@ -44,6 +44,7 @@ def assemble(built: BuiltAlignment, solutions: list[GroupSolution], t0: float) -
     slots_terr = np.full(len(acc), -1)
     viol_rows: list[dict[str, Any]] = []
     proven = False
+    least = 0.0  # the largest violation no assignment avoids (the compromise's proven bound)
     for g, sol in zip(built.groups, solutions):
         res = sol.result
         if res.slot is not None:
@@ -57,6 +58,7 @@ def assemble(built: BuiltAlignment, solutions: list[GroupSolution], t0: float) -
             ]
             if res.compromise is not None:
                 proven = proven or res.compromise.lower > 1e-9
+                least = max(least, float(res.compromise.lower))
             proven = proven or bool(g.problems)
     infos = [s.result.info for s in solutions]
     out = _result(
@@ -76,6 +78,7 @@ def assemble(built: BuiltAlignment, solutions: list[GroupSolution], t0: float) -
     metrics = dict(out.metrics)
     metrics["max_violation"] = float(violations["relative"].max()) if len(violations) else 0.0
     metrics["proven_infeasible"] = bool(proven)
+    metrics["violation_bound"] = least
     metrics["time_capped"] = any(i.time_capped for i in infos)
     if len(violations):
         metrics["feasible_balance"] = {

@@ -18,7 +18,7 @@ budget ran out first, ``infeasible`` (with the best compromise) when the rows ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -39,6 +39,7 @@ from spmopt.territory.phases import (
     improve,
     primal,
 )
+from spmopt.territory.phases.compromise import counting_lower
 
 __all__ = ["EngineResult", "best_compromise", "finish", "solve_group", "solve_model"]
 
@@ -131,6 +132,9 @@ def solve_model(
     budget = Budget(work or WorkBudget(), clock, options)
     state = bound(model, SolveState(model=model), budget)
     model = state.model
+    if not state.proven_infeasible and counting_lower(model) > 0:
+        # proven infeasible by counting alone: no repair can succeed, go to the compromise
+        state = replace(state, proven_infeasible=True)
     if not state.proven_infeasible:
         state = primal(model, state, budget)
     if state.slot is not None:

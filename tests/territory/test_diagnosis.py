@@ -8,6 +8,8 @@ import pytest
 from spmopt.errors import ConfigError, DataError, InfeasibleError
 from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner
+from spmopt.territory.build import build_model
+from spmopt.territory.phases.compromise import disruption_lower
 from tests.territory.helpers import make_instance
 
 
@@ -133,3 +135,32 @@ def test_locks_beyond_the_band_give_a_proven_and_met_compromise() -> None:
     bound = locked / target - 1.05  # T1's excess over its band that no assignment avoids
     # the compromise meets the proven bound: T1 holds only its locked accounts
     assert res.metrics["max_violation"] == pytest.approx(bound, rel=1e-6)
+
+
+def test_disruption_the_bands_force_proves_the_cap_infeasible_by_counting() -> None:
+    # four equal accounts, all in T0 today; two territories at one half each, exactly. Two must
+    # move, the cap allows 0.4 x 4 = 1.6. Widening every row by z: T0 must shed 2 - 2z and the
+    # cap grows to 1.6 (1 + z), so no assignment violates less than z = 0.4 / 3.6 = 1/9; the
+    # best assignment moves two accounts (cap exceeded by 25%) or one (T0 over by 50%).
+    acc = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "lat": [40.0, 40.1, 40.2, 40.3],
+            "lon": [-90.0, -90.0, -90.0, -90.0],
+            "potential": [1.0, 1.0, 1.0, 1.0],
+            "workload": [1.0, 1.0, 1.0, 1.0],
+            "current_territory": ["T0"] * 4,
+        }
+    )
+    reps = pd.DataFrame(
+        {"rep_id": ["R0", "R1"], "territory_id": ["T0", "T1"], "lat": [40.0, 41.0],
+         "lon": [-90.0, -90.0]}
+    )  # fmt: skip
+    aligner = TerritoryAligner({"potential": 0.0}, max_disruption=0.4)
+    model = build_model(acc, reps, aligner.settings()).groups[0].model
+    assert disruption_lower(model) == pytest.approx(1 / 9, rel=1e-6)  # no LP needed
+    res = aligner.solve(acc, reps)
+    assert res.status == "infeasible" and res.metrics["proven_infeasible"]
+    assert res.metrics["violation_bound"] == pytest.approx(1 / 9, rel=1e-6)
+    assert res.metrics["max_violation"] == pytest.approx(0.25, rel=1e-6)
+    assert res.assignment["territory_id"].notna().all()

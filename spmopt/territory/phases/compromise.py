@@ -34,10 +34,19 @@ from spmopt.territory.phases.improve import improve_by_neighbourhoods
 from spmopt.territory.phases.primal import elastic_prices, restricted_lp_rounding, round_shares
 from spmopt.territory.phases.state import Budget, Compromise, SolveState
 
-__all__ = ["DIAGNOSE_MAX_COLUMNS", "RowViolation", "compromise", "row_violations", "widened"]
+__all__ = [
+    "DIAGNOSE_MAX_COLUMNS",
+    "RowViolation",
+    "compromise",
+    "counting_lower",
+    "disruption_lower",
+    "row_violations",
+    "widened",
+]
 
 DIAGNOSE_MAX_COLUMNS = 20_000
-LP_BOUND_MAX_COLUMNS = 2_000_000
+#: the ``min z`` LP takes minutes past about this many columns (572 s at 1.6 million)
+LP_BOUND_MAX_COLUMNS = 500_000
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,97 @@ def _item_lower(model: AlignmentModel, dense: bool) -> float:
     return out
 
 
+def _knapsack(ratio: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative (weight, cost) of taking items by ascending cost per unit of weight: the
+    least cost of any (fractional) set of items carrying a given weight is read off by
+    interpolation."""
+    order = np.argsort(ratio, kind="stable")
+    w = weight[order]
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    cc = np.concatenate([[0.0], np.cumsum(w * ratio[order])])
+    return cw, cc
+
+
+def _carry(curve: tuple[np.ndarray, np.ndarray], need: float) -> float:
+    """Least cost of carrying weight ``need`` on a :func:`_knapsack` curve (inf past its end)."""
+    cw, cc = curve
+    if need <= 0:
+        return 0.0
+    if need > cw[-1] * (1 + 1e-12):
+        return np.inf
+    return float(np.interp(need, cw, cc))
+
+
+def disruption_lower(model: AlignmentModel) -> float:
+    """A bound no assignment beats under a disruption cap (valid for pruned models too).
+
+    Widen every row by ``z`` (see :func:`widened`). Each territory whose own accounts (those at
+    home in it) exceed its widened band must shed that excess, and every account that leaves
+    counts its disruption; the accounts that fill the shortfall of under-full territories
+    count theirs (accounts with no current territory fill for free). The least such disruption
+    is a fractional knapsack, per territory for the excess and over all accounts for the
+    shortfall; the bound is the least ``z`` at which the larger of the two fits under the
+    widened cap. 0 when the cap can be met that way.
+    """
+    if model.max_move is None or model.m == 0:
+        return 0.0
+    n, K = model.n, model.K
+    valid = model.valid()
+    mv = np.where(valid, model.move, np.inf)
+    zero = valid & (model.move <= 0)
+    free = zero.sum(axis=1) != 1  # no single home: a new account (or one with no valid slot)
+    home_slot = np.where(zero, 1, 0).argmax(axis=1)
+    home = np.where(free, -1, model.cand[np.arange(n), home_slot])
+    leave = np.where(valid & (model.move > 0), mv, np.inf).min(axis=1)  # inf: cannot leave
+    scale = model.row_scales[0]
+    cap = float(model.max_move)
+    cap_scale = max(cap, 1e-9)
+    parts = []  # per attribute: (L, curves per territory, global fill curve, free weight)
+    for a in range(model.m):
+        w = model.W[:, a]
+        L = np.bincount(home[~free], weights=w[~free], minlength=K)
+        pos = (~free) & (w > 0)
+        ratio = np.where(pos, leave / np.where(pos, w, 1.0), np.inf)
+        curves = []
+        for k in range(K):
+            sel = pos & (home == k) & np.isfinite(ratio)
+            curves.append(_knapsack(ratio[sel], w[sel]))
+        fin = pos & np.isfinite(ratio)
+        fill = _knapsack(ratio[fin], w[fin])
+        parts.append((L, curves, fill, float(w[free & (w > 0)].sum())))
+
+    def over(z: float) -> bool:
+        """Whether the least disruption at widening ``z`` exceeds the widened cap."""
+        room = cap + z * cap_scale
+        for a, (L, curves, fill, w_free) in enumerate(parts):
+            excess = L - model.hi[:, a] - z * scale[:, a]
+            shed = sum(_carry(curves[k], float(excess[k])) for k in np.nonzero(excess > 0)[0])
+            short = float(np.maximum(model.lo[:, a] - z * scale[:, a] - L, 0.0).sum())
+            if max(shed, _carry(fill, short - w_free)) > room * (1 + 1e-9):
+                return True
+        return False
+
+    if not over(0.0):
+        return 0.0
+    lo_z, hi_z = 0.0, 1.0
+    while over(hi_z) and hi_z < 1e6:
+        lo_z, hi_z = hi_z, 2.0 * hi_z
+    for _ in range(40):
+        mid = 0.5 * (lo_z + hi_z)
+        if over(mid):
+            lo_z = mid
+        else:
+            hi_z = mid
+    return lo_z
+
+
+def counting_lower(model: AlignmentModel) -> float:
+    """The bounds that need no LP: items too big or locked (:func:`_item_lower`) and the
+    disruption the bands force (:func:`disruption_lower`). Positive proves the rows cannot all
+    be met, by at least that largest relative violation."""
+    return max(_item_lower(model, model.dense), disruption_lower(model))
+
+
 def _search(
     model: AlignmentModel, state: SolveState, start: np.ndarray, budget: Budget
 ) -> np.ndarray | None:
@@ -282,8 +382,9 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
         model, best, seconds=max(budget.clock.left(), 0.05), max_steps=budget.work.chain_steps
     )
     z_hi = max_violation(model, best)
-    proven = _lp_lower(model, budget) if state.proven_infeasible or model.dense else 0.0
-    proven = max(proven, _item_lower(model, model.dense))
+    lp_ok = int(model.valid().sum()) <= LP_BOUND_MAX_COLUMNS
+    proven = _lp_lower(model, budget) if lp_ok and (state.proven_infeasible or model.dense) else 0.0
+    proven = max(proven, counting_lower(model))
     z_lo = proven  # the bisection's lower end: below it nothing was found (not a proof)
     steps = 0
     # first make sure the upper end is reachable from the LP side too (it may do better)
