@@ -39,9 +39,13 @@ from spmopt.territory.phases import (
     improve,
     primal,
 )
-from spmopt.territory.phases.compromise import counting_lower
+from spmopt.territory.phases.compromise import (
+    counting_lower,
+    priced_without_cap,
+    with_cap_restored,
+)
 
-__all__ = ["EngineResult", "best_compromise", "finish", "solve_group", "solve_model"]
+__all__ = ["EngineResult", "best_compromise", "finish", "over_cap", "solve_group", "solve_model"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,8 @@ def solve_model(
     """
     clock = Clock(options.time_limit)
     budget = Budget(work or WorkBudget(), clock, options)
+    if model.max_move is not None and counting_lower(model) > 0:
+        return finish(over_cap(model, budget), options, clock, "best compromise over the cap")
     state = bound(model, SolveState(model=model), budget)
     model = state.model
     if not state.proven_infeasible and counting_lower(model) > 0:
@@ -153,6 +159,36 @@ def solve_model(
         "boundary and neighbourhood MIPs (HiGHS)"
     )
     return finish(state, options, clock, method)
+
+
+def over_cap(model: AlignmentModel, budget: Budget) -> SolveState:
+    """The compromise when the bands force more disruption than the cap allows (proven by
+    :func:`~spmopt.territory.phases.compromise.disruption_lower`).
+
+    The bands are met with the disruption priced instead of capped
+    (:func:`~spmopt.territory.phases.compromise.priced_without_cap`: bound and primal phases),
+    which leaves the cap as the one row violated; the compromise phase then trades the cap
+    against the bands from that start.
+    """
+    free = priced_without_cap(model)
+    st = bound(free, SolveState(model=free), budget)
+    if not st.proven_infeasible:
+        st = primal(st.model, st, budget)
+    back = with_cap_restored(model, st.model)
+    start = st.slot if st.slot is not None else st.best_effort
+    state = SolveState(
+        model=back,
+        dual=st.dual,
+        reduced=st.reduced,
+        start=st.start,
+        best_effort=start,
+        proven_infeasible=True,
+        log=st.log,
+    )
+    # each bisection step re-solves a restricted LP and chains over every item: a few steps
+    # bring most of the gain from a start that already meets the bands
+    work = replace(budget.work, compromise_steps=min(budget.work.compromise_steps, 3))
+    return compromise(back, state, replace(budget, work=work))
 
 
 def best_compromise(

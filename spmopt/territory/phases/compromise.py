@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from spmopt.solver import LinearMip
 from spmopt.territory.chains import chain_repair
 from spmopt.territory.highs_model import build_submip, shares_of, solve_sub
+from spmopt.territory.local_search import local_search
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.improve import improve_by_neighbourhoods
 from spmopt.territory.phases.primal import elastic_prices, restricted_lp_rounding, round_shares
@@ -234,6 +235,30 @@ def _carry(curve: tuple[np.ndarray, np.ndarray], need: float) -> float:
     return float(np.interp(need, cw, cc))
 
 
+def _homes(model: AlignmentModel, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's current territory (-1 for none) and the least disruption of leaving it
+    (inf when it cannot leave: locked), over every territory of the full model."""
+    n = model.n
+    valid = model.valid()
+    zero = valid & (model.move <= 0)
+    one = zero.sum(axis=1) == 1
+    home = np.where(one, model.cand[np.arange(n), np.where(zero, 1, 0).argmax(axis=1)], -1)
+    leave = np.where(valid & (model.move > 0), model.move, np.inf).min(axis=1)
+    if model.full_rows is None:
+        home = np.where(zero.sum(axis=1) > 1, -1, home)
+        return home, leave
+    # pruned models: the current territory may have left an item's candidate list
+    for i0 in range(0, n, block):
+        i1 = min(n, i0 + block)
+        c, mv = model.full_rows(i0, i1)
+        ok = np.isfinite(c)
+        z = ok & (mv <= 0)
+        h = np.where(z.sum(axis=1) == 1, np.where(z, 1, 0).argmax(axis=1), -1)
+        home[i0:i1] = h
+        leave[i0:i1] = np.where(ok & (mv > 0), mv, np.inf).min(axis=1)
+    return home, leave
+
+
 def disruption_lower(model: AlignmentModel) -> float:
     """A bound no assignment beats under a disruption cap (valid for pruned models too).
 
@@ -247,14 +272,9 @@ def disruption_lower(model: AlignmentModel) -> float:
     """
     if model.max_move is None or model.m == 0:
         return 0.0
-    n, K = model.n, model.K
-    valid = model.valid()
-    mv = np.where(valid, model.move, np.inf)
-    zero = valid & (model.move <= 0)
-    free = zero.sum(axis=1) != 1  # no single home: a new account (or one with no valid slot)
-    home_slot = np.where(zero, 1, 0).argmax(axis=1)
-    home = np.where(free, -1, model.cand[np.arange(n), home_slot])
-    leave = np.where(valid & (model.move > 0), mv, np.inf).min(axis=1)  # inf: cannot leave
+    K = model.K
+    home, leave = _homes(model)
+    free = home < 0
     scale = model.row_scales[0]
     cap = float(model.max_move)
     cap_scale = max(cap, 1e-9)
@@ -302,6 +322,52 @@ def counting_lower(model: AlignmentModel) -> float:
     disruption the bands force (:func:`disruption_lower`). Positive proves the rows cannot all
     be met, by at least that largest relative violation."""
     return max(_item_lower(model, model.dense), disruption_lower(model))
+
+
+#: the disruption price of :func:`priced_without_cap`, in typical costs per typical move
+DISRUPTION_PRICE = 10.0
+
+
+def priced_without_cap(model: AlignmentModel, factor: float = DISRUPTION_PRICE) -> AlignmentModel:
+    """``model`` without its disruption cap, each move priced instead.
+
+    The price is ``factor`` times the mean cost of a slot per mean disruption of a move, so
+    that the bands are met with little disruption and the distance decides only between
+    assignments that disrupt alike (a Lagrangian treatment of the cap). Pruned models price
+    every territory the same way when candidates are generated.
+    """
+    valid = model.valid()
+    moving = valid & (model.move > 0)
+    if model.max_move is None or not moving.any():
+        return replace(model, max_move=None)
+    c_typ = float(np.abs(model.cost[valid]).mean()) or 1.0
+    price = factor * c_typ / float(model.move[moving].mean())
+    rows = model.full_rows
+    priced_rows = None
+    if rows is not None:
+        full = rows
+
+        def priced_rows(i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
+            c, mv = full(i0, i1)
+            return c + price * mv, mv
+
+    return replace(
+        model,
+        max_move=None,
+        cost=model.cost + price * model.move,
+        full_rows=priced_rows,
+        extra={**model.extra, "disruption_price": price},
+    )
+
+
+def with_cap_restored(model: AlignmentModel, priced: AlignmentModel) -> AlignmentModel:
+    """``model`` on the candidate lists ``priced`` (a :func:`priced_without_cap` model that
+    may have gained candidates) ends with, at the original costs."""
+    price = priced.extra.get("disruption_price", 0.0)
+    assert isinstance(price, float)
+    return replace(
+        model, cand=priced.cand, cost=priced.cost - price * priced.move, move=priced.move
+    )
 
 
 def _search(
@@ -368,6 +434,31 @@ def least_disruption(
     return float(model.move[np.arange(model.n), s].sum())
 
 
+def _shorten(model: AlignmentModel, best: np.ndarray, z: float, budget: Budget) -> np.ndarray:
+    """Less distance within the rows widened by ``z``: one pass of neighbourhood MIPs on dense
+    models, the work-budgeted local search on pruned ones (a pass of neighbourhood MIPs over
+    200 territories of 100,000 items costs about 30 s)."""
+    wide = widened(model, z * (1 + 1e-9) + 1e-12)
+    if not wide.is_feasible(best, tol=1e-6) or budget.clock.expired():
+        return best
+    if model.dense:
+        better = improve_by_neighbourhoods(
+            wide, best, replace(budget, work=replace(budget.work, neighbourhood_passes=1))
+        )
+    else:
+        passes = max(1, budget.work.local_work // max(model.cand.size, 1))
+        better = local_search(wide, best, max_passes=passes)
+    return better if max_violation(model, better) <= z * (1 + 1e-9) + 1e-12 else best
+
+
+def _disruption_keeping_bands(model: AlignmentModel, slot: np.ndarray) -> float | None:
+    """The disruption of ``slot`` when it meets every row but the disruption cap (None
+    otherwise): a cap that the bands can keep."""
+    if model.max_move is None or not replace(model, max_move=None).is_feasible(slot, tol=1e-6):
+        return None
+    return float(model.move[np.arange(model.n), slot].sum())
+
+
 def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveState:
     """The best compromise (see the module docstring); leaves ``state.slot`` None."""
     t0 = time.perf_counter()
@@ -378,10 +469,13 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
             best = state.dual.slot
         if state.shares is not None:
             best = round_shares(model, state.shares)
-    best = chain_repair(
+    repaired = chain_repair(
         model, best, seconds=max(budget.clock.left(), 0.05), max_steps=budget.work.chain_steps
     )
+    if max_violation(model, repaired) <= max_violation(model, best):
+        best = repaired
     z_hi = max_violation(model, best)
+    keep_known = _disruption_keeping_bands(model, best)
     lp_ok = int(model.valid().sum()) <= LP_BOUND_MAX_COLUMNS
     proven = _lp_lower(model, budget) if lp_ok and (state.proven_infeasible or model.dense) else 0.0
     proven = max(proven, counting_lower(model))
@@ -403,13 +497,7 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
         else:
             z_lo = z
     # then the distance, within the widened rows the compromise meets
-    wide = widened(model, z_hi * (1 + 1e-9) + 1e-12)
-    if wide.is_feasible(best, tol=1e-6) and not budget.clock.expired():
-        better = improve_by_neighbourhoods(
-            wide, best, replace(budget, work=replace(budget.work, neighbourhood_passes=1))
-        )
-        if max_violation(model, better) <= z_hi * (1 + 1e-9) + 1e-12:
-            best = better
+    best = _shorten(model, best, z_hi, budget)
     z_best = max_violation(model, best)
     if model.n * model.K <= DIAGNOSE_MAX_COLUMNS or (
         int(model.valid().sum()) <= DIAGNOSE_MAX_COLUMNS
@@ -419,11 +507,9 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
         alt = elastic_assignment(model, budget)
         if alt is not None and max_violation(model, alt) < z_best - 1e-9:
             best, z_best = alt, max_violation(model, alt)
-    keep_bands = (
-        least_disruption(model, state, best, budget)
-        if model.max_move is not None and z_best > 1e-9
-        else None
-    )
+    keep_bands = keep_known
+    if keep_bands is None and model.max_move is not None and z_best > 1e-9:
+        keep_bands = least_disruption(model, state, best, budget)
     comp = Compromise(best, z_best, min(proven, z_best), keep_bands)
     out = replace(state, compromise=comp, best_effort=best)
     if model.is_feasible(best, tol=1e-6):  # the search found an assignment within every row
