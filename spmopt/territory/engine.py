@@ -41,11 +41,20 @@ from spmopt.territory.phases import (
 )
 from spmopt.territory.phases.compromise import (
     counting_lower,
+    disruption_lower,
+    on_candidates_of,
     priced_without_cap,
-    with_cap_restored,
+    widened,
 )
 
-__all__ = ["EngineResult", "best_compromise", "finish", "over_cap", "solve_group", "solve_model"]
+__all__ = [
+    "EngineResult",
+    "best_compromise",
+    "finish",
+    "proven_by_counting",
+    "solve_group",
+    "solve_model",
+]
 
 
 @dataclass(frozen=True)
@@ -134,13 +143,13 @@ def solve_model(
     """
     clock = Clock(options.time_limit)
     budget = Budget(work or WorkBudget(), clock, options)
-    if model.max_move is not None and counting_lower(model) > 0:
-        return finish(over_cap(model, budget), options, clock, "best compromise over the cap")
+    z0 = counting_lower(model)
+    if z0 > 0:  # proven infeasible by counting alone: no repair can succeed
+        return finish(
+            proven_by_counting(model, z0, budget), options, clock, "best compromise (proven)"
+        )
     state = bound(model, SolveState(model=model), budget)
     model = state.model
-    if not state.proven_infeasible and counting_lower(model) > 0:
-        # proven infeasible by counting alone: no repair can succeed, go to the compromise
-        state = replace(state, proven_infeasible=True)
     if not state.proven_infeasible:
         state = primal(model, state, budget)
     if state.slot is not None:
@@ -161,32 +170,36 @@ def solve_model(
     return finish(state, options, clock, method)
 
 
-def over_cap(model: AlignmentModel, budget: Budget) -> SolveState:
-    """The compromise when the bands force more disruption than the cap allows (proven by
-    :func:`~spmopt.territory.phases.compromise.disruption_lower`).
+def proven_by_counting(model: AlignmentModel, z0: float, budget: Budget) -> SolveState:
+    """The compromise when counting proves that no assignment violates the rows by less than
+    ``z0`` (:func:`~spmopt.territory.phases.compromise.counting_lower`).
 
-    The bands are met with the disruption priced instead of capped
-    (:func:`~spmopt.territory.phases.compromise.priced_without_cap`: bound and primal phases),
-    which leaves the cap as the one row violated; the compromise phase then trades the cap
-    against the bands from that start.
+    When the disruption the bands force is what breaks the cap, the bands are met with moves
+    priced instead of capped (:func:`~spmopt.territory.phases.compromise.
+    priced_without_cap`), which leaves the cap as the one row violated. Otherwise (locked or
+    outsized accounts) every row is widened to just past ``z0`` and solved as usual, which
+    meets the proof when it is tight. Either way the bound and primal phases run on that
+    model, and the compromise phase trades the rows against each other from its answer.
     """
-    free = priced_without_cap(model)
-    st = bound(free, SolveState(model=free), budget)
+    if model.max_move is not None and disruption_lower(model) >= z0 * (1 - 1e-9):
+        relaxed = priced_without_cap(model)
+    else:
+        relaxed = widened(model, z0 * (1 + 1e-3) + 1e-6)
+    st = bound(relaxed, SolveState(model=relaxed), budget)
     if not st.proven_infeasible:
         st = primal(st.model, st, budget)
-    back = with_cap_restored(model, st.model)
-    start = st.slot if st.slot is not None else st.best_effort
+    back = on_candidates_of(model, st.model)
     state = SolveState(
         model=back,
         dual=st.dual,
         reduced=st.reduced,
         start=st.start,
-        best_effort=start,
+        best_effort=st.slot if st.slot is not None else st.best_effort,
         proven_infeasible=True,
         log=st.log,
     )
     # each bisection step re-solves a restricted LP and chains over every item: a few steps
-    # bring most of the gain from a start that already meets the bands
+    # bring most of the gain from a start that already meets the relaxed rows
     work = replace(budget.work, compromise_steps=min(budget.work.compromise_steps, 3))
     return compromise(back, state, replace(budget, work=work))
 
@@ -194,9 +207,13 @@ def over_cap(model: AlignmentModel, budget: Budget) -> SolveState:
 def best_compromise(
     model: AlignmentModel, options: SolverOptions, *, work: WorkBudget | None = None
 ) -> EngineResult:
-    """Only the bound and compromise phases: for a model known to be infeasible."""
+    """The compromise of a model known to be infeasible: :func:`proven_by_counting` when
+    counting proves it, else the bound and compromise phases."""
     clock = Clock(options.time_limit)
     budget = Budget(work or WorkBudget(), clock, options)
+    z0 = counting_lower(model)
+    if z0 > 0:
+        return finish(proven_by_counting(model, z0, budget), options, clock, "best compromise")
     state = bound(model, SolveState(model=model), budget)
     state = compromise(state.model, state, budget)
     return finish(state, options, clock, "best compromise")

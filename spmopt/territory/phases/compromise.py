@@ -41,6 +41,8 @@ __all__ = [
     "compromise",
     "counting_lower",
     "disruption_lower",
+    "on_candidates_of",
+    "priced_without_cap",
     "row_violations",
     "widened",
 ]
@@ -360,9 +362,10 @@ def priced_without_cap(model: AlignmentModel, factor: float = DISRUPTION_PRICE) 
     )
 
 
-def with_cap_restored(model: AlignmentModel, priced: AlignmentModel) -> AlignmentModel:
-    """``model`` on the candidate lists ``priced`` (a :func:`priced_without_cap` model that
-    may have gained candidates) ends with, at the original costs."""
+def on_candidates_of(model: AlignmentModel, priced: AlignmentModel) -> AlignmentModel:
+    """``model`` (its rows and costs) on the candidate lists that ``priced``, a relaxation of
+    it (:func:`priced_without_cap`, :func:`widened`) that may have gained candidates, ends
+    with."""
     price = priced.extra.get("disruption_price", 0.0)
     assert isinstance(price, float)
     return replace(
