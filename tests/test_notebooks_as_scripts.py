@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.scripts import run_script
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -77,17 +76,8 @@ def test_notebook_runs_as_a_script(path: Path, tmp_path: Path) -> None:
     script = tmp_path / f"{path.stem}.py"
     script.write_text(notebook_script(path), encoding="utf-8")
     n_cells = sum(c["cell_type"] == "code" for c in json.loads(path.read_text())["cells"])
-    # a script has no inline backend: draw off screen, as the notebook kernel does
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=NOTEBOOK_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CELL_TIMEOUT * max(n_cells, 1),
-        check=False,
-    )
+    # a script has no inline backend: run_script draws off screen, as the notebook kernel does
+    proc = run_script(script, NOTEBOOK_DIR, CELL_TIMEOUT * max(n_cells, 1))
     assert proc.returncode == 0, (
         f"{path.name} as {script} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
     )

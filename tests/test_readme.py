@@ -8,13 +8,12 @@ batches or a snippet that leans on a name defined in another.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.scripts import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,18 +36,10 @@ def test_readme_python_snippets_run_as_scripts(tmp_path: Path) -> None:
     for name in ("data", "scenarios"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / "out").mkdir()
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
     for i, code in enumerate(found):
         script = tmp_path / f"snippet_{i}.py"
         script.write_text(code, encoding="utf-8")
-        proc = subprocess.run(
-            [sys.executable, str(script)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        proc = run_script(script, tmp_path, 900, PYTHONWARNINGS="ignore")
         first = code.strip().splitlines()[0]
         assert proc.returncode == 0, f"README snippet {i} ({first!r}):\n{proc.stderr[-3000:]}"
         assert "Nanny failed to start" not in proc.stderr
