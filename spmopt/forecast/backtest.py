@@ -105,18 +105,20 @@ def backtest(
     hist = history.copy()
     hist["ds"] = pd.to_datetime(hist["ds"]).dt.to_period("M").dt.to_timestamp()
     label = str(forecaster.model)
-    specs = [(label, forecaster)]
+    settings = forecaster.get_params()
+    specs = [(label, settings)]
     for mod in models or ():
         if mod != forecaster.model:
-            specs.append((mod, forecaster.set_params(model=mod)))
+            specs.append((mod, {**settings, "model": mod}))
     rows = []
     frames = []
-    for name, fc in specs:
+    for name, params in specs:
         for o in cutoffs:
             cut = ds[o - 1]
             train = hist[hist["ds"] <= cut]
             t0 = time.perf_counter()
-            res = fc.set_params().fit(train).predict()
+            # a fresh forecaster per window: the one passed in is never fitted
+            res = type(forecaster)(**params).fit(train).predict()
             sec = time.perf_counter() - t0
             f = res.frame.copy()
             f.insert(0, "cutoff", cut)

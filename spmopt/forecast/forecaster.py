@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from spmopt.contracts import Estimator, ResultContract, check_status
 from spmopt.errors import ConfigError
 from spmopt.forecast.history import Panel, to_panel
 from spmopt.forecast.intervals import (
@@ -101,7 +101,7 @@ class _SamplingState:
 
 
 @dataclass(frozen=True, repr=False)
-class ForecastResult:
+class ForecastResult(ResultContract):
     """Reconciled forecasts with calibrated intervals.
 
     Attributes
@@ -121,6 +121,12 @@ class ForecastResult:
         The pooled error model behind the intervals and samples.
     notes : tuple of str
         Fallbacks and repairs applied to the input, in plain words.
+    status : str
+        ``ok`` (every forecast and interval bound is a finite number) or ``failed`` (some are
+        not; :meth:`raise_for_status` names how many); see :data:`spmopt.contracts.STATUSES`.
+    mase : dict of str to float
+        Internal backtest MASE of the reconciled forecasts per level (the selected model of
+        each series; NaN without a backtest window).
     """
 
     frame: pd.DataFrame
@@ -130,6 +136,13 @@ class ForecastResult:
     calibration: Calibration
     notes: tuple[str, ...]
     _state: _SamplingState = field(repr=False)
+    status: str = "ok"
+    mase: dict[str, float] = field(default_factory=dict)
+
+    _label: ClassVar[str | None] = "the forecast"
+
+    def __post_init__(self) -> None:
+        check_status(self.status)
 
     def __repr__(self) -> str:
         n = self.frame["unique_id"].nunique()
@@ -137,9 +150,37 @@ class ForecastResult:
         by_level = self.frame.groupby("level", sort=False)["unique_id"].nunique()
         lv = ", ".join(f"{k}: {v}" for k, v in by_level.items())
         return (
-            f"ForecastResult(model={self.model!r}, reconcile={self.reconcile!r}, series={n} "
-            f"({lv}), ds={ds.min():%Y-%m}..{ds.max():%Y-%m}, notes={len(self.notes)})"
+            f"ForecastResult(status={self.status!r}, model={self.model!r}, "
+            f"reconcile={self.reconcile!r}, series={n} ({lv}), "
+            f"ds={ds.min():%Y-%m}..{ds.max():%Y-%m}, notes={len(self.notes)})"
         )
+
+    def _problem(self) -> str:
+        cols = [c for c in self.frame.columns if c.startswith("yhat")]
+        bad = ~np.isfinite(self.frame[cols].to_numpy(float)).all(axis=1)
+        return f"{int(bad.sum())} of {len(bad)} forecast rows are not finite numbers"
+
+    def summary_row(self) -> dict[str, Any]:
+        """Headline figures: ``status, forecast_model`` (the model setting),
+        ``forecast_model_rep`` (the model most bottom series use), ``forecast_revenue`` (the
+        top level's forecast summed over the horizon [currency]), ``forecast_mase`` (internal
+        backtest MASE at the bottom level; NaN without a backtest window), ``n_series``,
+        ``horizon`` and ``n_notes``."""
+        f = self.frame
+        levels = self.levels
+        top = f[f["level"] == levels[-1]]
+        bottom = f[f["level"] == levels[0]]
+        used = bottom.drop_duplicates("unique_id")["model"].astype(str)
+        return {
+            "status": self.status,
+            "forecast_model": str(self.model),
+            "forecast_model_rep": str(used.mode().iloc[0]) if len(used) else "",
+            "forecast_revenue": float(top["yhat"].sum()),
+            "forecast_mase": float(self.mase.get(levels[0], float("nan"))),
+            "n_series": int(f["unique_id"].nunique()),
+            "horizon": int(f["ds"].nunique()),
+            "n_notes": len(self.notes),
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """The forecast table (a copy of :attr:`frame`)."""
@@ -246,7 +287,7 @@ class ForecastResult:
         )
 
 
-class RevenueForecaster:
+class RevenueForecaster(Estimator):
     """Monthly revenue forecasts for a sales hierarchy, reconciled and with calibrated intervals.
 
     ``fit`` runs a rolling-origin backtest inside the history (``n_windows`` origins, ``step``
@@ -259,6 +300,11 @@ class RevenueForecaster:
     history; the backtest refits that form's parameters once, on the history before the first
     origin, and runs it forward to every origin (see
     :func:`spmopt.forecast.models.forecast_origins`).
+
+    Settings follow :class:`spmopt.contracts.Estimator`: stored as given, ``get_params()``,
+    ``set_params(...)`` in place (returns the forecaster and drops what was fitted; an unknown
+    key raises :class:`~spmopt.errors.ConfigError` with the closest known one), checked in
+    :meth:`fit` and :meth:`set_params`.
 
     Parameters
     ----------
@@ -323,30 +369,9 @@ class RevenueForecaster:
         self.freq = freq
         self.verbose = verbose
 
-    def __repr__(self) -> str:
-        return (
-            f"RevenueForecaster(model={self.model!r}, horizon={self.horizon}, "
-            f"levels={self.levels}, reconcile={self.reconcile!r}, seed={self.seed})"
-        )
-
-    def get_params(self) -> dict[str, Any]:
-        """Settings as given (scikit-learn style)."""
-        keys = (
-            "model horizon levels reconcile seed n_windows step candidates season "
-            "allow_negative freq verbose"
-        ).split()
-        return {k: getattr(self, k) for k in keys}
-
-    def set_params(self, **params: Any) -> RevenueForecaster:
-        """A copy with some settings changed."""
-        new = copy.copy(self)
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ConfigError(f"unknown setting {k!r}; allowed: {list(self.get_params())}")
-            setattr(new, k, v)
-        for attr in [a for a in vars(new) if a.endswith("_")]:
-            delattr(new, attr)
-        return new
+    def _validate(self) -> None:
+        """Check every setting (called by :meth:`set_params` and :meth:`fit`)."""
+        self._check()
 
     # ------------------------------------------------------------------ checks
     def _check(self) -> list[str]:
@@ -485,6 +510,10 @@ class RevenueForecaster:
             lv: (np.stack(v) if v else np.empty((0, int((level == lv).sum()), h)))
             for lv, v in scaled.items()
         }
+        mase: dict[str, float] = {}
+        for lv, zs in scaled_arr.items():
+            err = np.abs(zs[np.isfinite(zs)])
+            mase[lv] = float(err.mean()) if err.size else float("nan")
         fallback = None
         if not origins:
             fallback = in_sample_spread(panel.y, level, h, self.season)
@@ -564,6 +593,7 @@ class RevenueForecaster:
         self.selected_ = chosen_level
         self.chosen_ = chosen
         self.selection_ = selection
+        self.mase_ = mase
         self.calibration_ = cal
         self.yhat_ = rec
         self.used_ = used
@@ -754,6 +784,8 @@ class RevenueForecaster:
             nonnegative=self.nonnegative_,
             seed=int(self.seed),
         )
+        cols = [c for c in frame.columns if c.startswith("yhat")]
+        finite = bool(np.isfinite(frame[cols].to_numpy(float)).all())
         return ForecastResult(
             frame=frame,
             model=str(self.model),
@@ -762,6 +794,8 @@ class RevenueForecaster:
             calibration=cal,
             notes=self.notes_,
             _state=state,
+            status="ok" if finite else "failed",
+            mase=dict(self.mase_),
         )
 
 

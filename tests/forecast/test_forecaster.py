@@ -354,3 +354,32 @@ def test_a_new_rep_starts_from_its_potential_share(example_history: pd.DataFrame
     share = 3.0 / (3.0 + len(old))
     assert f[new] == pytest.approx(share * f[parent], rel=1e-6)
     assert set(r.frame[r.frame.unique_id == new]["model"]) == {"cold start (potential share)"}
+
+
+def test_result_contract_and_summary_row(example_forecast: ForecastResult) -> None:
+    res = example_forecast
+    assert res.status == "ok" and res.ok and res.raise_for_status() is res
+    assert repr(res).startswith("ForecastResult(status='ok', ")
+    row = res.summary_row()
+    assert row["forecast_model"] == "auto"
+    total = res.frame.loc[res.frame["level"] == "total", "yhat"].sum()
+    assert row["forecast_revenue"] == pytest.approx(total)
+    assert 0 < row["forecast_mase"] < 3
+    assert row["horizon"] == 12 and row["n_series"] == 53
+
+
+def test_set_params_in_place_and_hints() -> None:
+    fc = RevenueForecaster(model="snaive")
+    fc.panel_ = object()  # fitted state
+    assert fc.set_params(horizon=6) is fc and fc.horizon == 6
+    assert not hasattr(fc, "panel_")
+    with pytest.raises(spm.ConfigError, match="did you mean 'horizon'"):
+        fc.set_params(horizons=3)
+    with pytest.raises(spm.ConfigError, match="horizon"):
+        fc.set_params(horizon=0)
+
+
+def test_backtest_leaves_the_forecaster_unfitted(example_history: pd.DataFrame) -> None:
+    fc = RevenueForecaster(model="snaive", horizon=12)
+    spm.forecast.backtest(fc, example_history, n_windows=1, models=("naive",))
+    assert fc.get_params()["model"] == "snaive" and not hasattr(fc, "panel_")
