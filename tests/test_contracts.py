@@ -34,10 +34,6 @@ from spmopt.territory import TerritoryAligner
 
 #: (part, check) -> why it does not hold yet (a strict xfail)
 GAPS: dict[tuple[str, str], str] = {
-    ("RevenueForecaster", "set_params"): "not an Estimator yet: set_params returns a copy",
-    ("RevenueForecaster", "unknown"): "not an Estimator yet: no close-match hint",
-    ("ForecastResult", "contract"): "no status / ok / raise_for_status / summary_row yet",
-    ("ForecastResult", "repr"): "the repr does not show a status yet",
 }
 
 
