@@ -33,8 +33,7 @@ from spmopt.solver import SolverOptions
 from spmopt.territory import TerritoryAligner
 
 #: (part, check) -> why it does not hold yet (a strict xfail)
-GAPS: dict[tuple[str, str], str] = {
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 
 @contextlib.contextmanager
