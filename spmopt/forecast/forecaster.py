@@ -14,6 +14,7 @@ from spmopt.errors import ConfigError
 from spmopt.forecast.history import Panel, to_panel
 from spmopt.forecast.intervals import (
     Calibration,
+    bottom_up_spread,
     calibrate,
     gaussian_copula_draws,
     in_sample_spread,
@@ -500,16 +501,27 @@ class RevenueForecaster(Estimator):
         rec_fn = Reconciler(s_mat, bottom, method, errors=err_rows, parent=panel.parent)
         # ---- reconciled backtest errors, scaled, pooled per level
         scaled: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
-        for w, _o in enumerate(origins):
+        cal_err: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
+        final_scale = series_scale(panel.y, self.season)
+        for w, o in enumerate(origins):
             base = assemble({k: base_w[k][w] for k in names})
             rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
             z = (actual_w[w] - rec) / scale_w[w][:, None]
             for lv in order:
                 scaled[lv].append(z[level == lv])
-        scaled_arr = {
-            lv: (np.stack(v) if v else np.empty((0, int((level == lv).sum()), h)))
-            for lv, v in scaled.items()
-        }
+            # calibration: the same scale as the intervals (of the whole history)
+            zc = (actual_w[w] - rec) / _origin_scale(panel.y, o, final_scale, self.season)[:, None]
+            for lv in order:
+                cal_err[lv].append(zc[level == lv])
+
+        def stacked(by_level: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+            return {
+                lv: (np.stack(v) if v else np.empty((0, int((level == lv).sum()), h)))
+                for lv, v in by_level.items()
+            }
+
+        scaled_arr = stacked(scaled)
+        cal_arr = stacked(cal_err)
         mase: dict[str, float] = {}
         for lv, zs in scaled_arr.items():
             err = np.abs(zs[np.isfinite(zs)])
@@ -517,9 +529,12 @@ class RevenueForecaster(Estimator):
         fallback = None
         if not origins:
             fallback = in_sample_spread(panel.y, level, h, self.season)
+            if panel.is_hierarchy():
+                fallback = bottom_up_spread(fallback, final_scale, s_mat, bottom, level, rho=0.0)
             notes.append(
                 "intervals come from in-sample naive errors (the k-month change of each "
-                "series, pooled per level) because the history is too short for a backtest "
+                "bottom series, pooled; upper levels add up their bottom series' spreads "
+                "with a common shock) because the history is too short for a backtest "
                 "window; treat them as rough"
             )
         # Spread per step from origins as late as possible: step k is scored from origins
@@ -533,11 +548,11 @@ class RevenueForecaster(Estimator):
             else None
         )
         cal = calibrate(
-            per_step if per_step is not None else scaled_arr,
+            per_step if per_step is not None else cal_arr,
             bottom_level,
             h,
             fallback,
-            full_windows=scaled_arr,
+            full_windows=cal_arr,
         )
         # ---- final base forecasts on the whole history
         parts = {mod: finals[mod] for mod in sorted(_components(chosen))}
@@ -694,8 +709,15 @@ class RevenueForecaster(Estimator):
         bottom: np.ndarray,
         nonneg: bool,
     ) -> dict[str, np.ndarray] | None:
-        """Reconciled scaled errors by origin, keeping step k only from origins t − k − step·j."""
+        """Reconciled scaled errors by origin, keeping step k only from origins t − k − step·j.
+
+        Errors are divided by each series' scale on the whole history, the scale the intervals
+        are drawn with, moved to the revenue level before the origin (:func:`_origin_scale`; a
+        scale measured before each origin changes its definition on short histories: first
+        differences under 18 months, seasonal ones after).
+        """
         h = int(self.horizon)
+        final_scale = series_scale(panel.y, self.season)
         m, t = panel.y.shape
         level = panel.level.astype(str)
         pairs = [
@@ -720,7 +742,7 @@ class RevenueForecaster(Estimator):
             act = np.full((m, h), np.nan)
             avail = min(h, t - o)
             act[:, :avail] = panel.y[:, o : o + avail]
-            z = (act - rec) / series_scale(panel.y[:, :o], self.season)[:, None]
+            z = (act - rec) / _origin_scale(panel.y, o, final_scale, self.season)[:, None]
             keep = np.zeros(h, dtype=bool)
             keep[steps] = True
             z[:, ~keep] = np.nan
@@ -797,6 +819,37 @@ class RevenueForecaster(Estimator):
             status="ok" if finite else "failed",
             mase=dict(self.mase_),
         )
+
+
+def _origin_scale(
+    y: np.ndarray, origin: int, final: np.ndarray, season: int = 12, months: int = 12
+) -> np.ndarray:
+    """The scale of the errors of a backtest origin, in the definition of ``final``.
+
+    Where the history before ``origin`` and the whole history both have a seasonal scale, it
+    is the one measured before the origin (as the MASE). Elsewhere (a short history, where the
+    scale before the origin would be of first differences and the interval's is seasonal) it is
+    ``final`` moved to the revenue level before the origin: ``final × mean|y| of the months
+    before origin / mean|y| of the last months`` (each over up to ``months`` months), so errors
+    of early origins are judged neither against a scale of another kind nor against later
+    revenue.
+    """
+    t = y.shape[1]
+
+    def level(a: int, b: int) -> np.ndarray:
+        part = np.abs(y[:, a:b])
+        ok = np.isfinite(part)
+        cnt = ok.sum(axis=1)
+        tot = np.where(ok, part, 0.0).sum(axis=1)
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+    before = level(max(origin - months, 0), origin)
+    last = level(max(t - months, 0), t)
+    ok = (last > 0) & np.isfinite(before) & (before > 0)
+    moved = final * np.where(ok, before / np.where(last > 0, last, 1.0), 1.0)
+    own = series_scale(y[:, :origin], season, seasonal_only=True)
+    both = np.isfinite(own) & np.isfinite(series_scale(y, season, seasonal_only=True))
+    return np.where(both, own, moved)
 
 
 def _components(chosen: np.ndarray) -> set[str]:

@@ -6,28 +6,42 @@ in-sample mean absolute seasonal difference, the MASE denominator) and the scale
 series of one hierarchy level are pooled, per step ahead. For a level with enough errors the
 spread per step is estimated directly; a small level (a handful of regions, one total) takes the
 step profile of the bottom level and only its own size. The shape (standardised quantiles) is
-pooled over steps, per level when it has at least 200 errors, else over all levels.
+pooled over steps, per level when it has at least 200 errors from at least 20 series, else over
+all levels.
+
+The scale that divides a backtest error is the one the interval is later drawn with: each
+series' scale on the whole history, moved to the revenue level before the error's origin
+(``RevenueForecaster`` does this). A scale measured on the history before each origin changes
+its definition on short histories (first differences under 18 months, seasonal ones after) and
+made the example's aggregate intervals half as wide as their errors. A history too short for
+any backtest window gets in-sample naive spreads at the bottom level and, above it, the
+spreads implied by adding the bottom errors up (:func:`bottom_up_spread`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
-__all__ = ["Calibration", "calibrate", "in_sample_spread"]
+__all__ = ["Calibration", "bottom_up_spread", "calibrate", "in_sample_spread"]
 
 _MIN_DIRECT = 30  # errors per (level, step) to estimate that spread directly
 _MIN_SHAPE = 200  # errors per level to use its own standardised quantiles
+#: series a level needs for its own quantiles: the errors of a few series in a few windows are
+#: one or two shocks seen many times, not 200 independent draws of the tails
+_MIN_SHAPE_SERIES = 20
 _GRID = np.linspace(0.0005, 0.9995, 1999)
 
 
-def series_scale(y: np.ndarray, season: int = 12) -> np.ndarray:
+def series_scale(y: np.ndarray, season: int = 12, *, seasonal_only: bool = False) -> np.ndarray:
     """MASE denominator of each row of ``y`` (n, T; NaN before the start).
 
     Mean absolute seasonal difference (first difference when shorter than a season and a
-    half), falling back to the mean absolute value, then to 1 for all-zero series.
+    half), falling back to the mean absolute value, then to 1 for all-zero series. With
+    ``seasonal_only`` the rows without a seasonal scale get NaN instead of a fallback.
     """
     n, t = y.shape
 
@@ -42,6 +56,8 @@ def series_scale(y: np.ndarray, season: int = 12) -> np.ndarray:
         a = np.where(ca >= 6, a, np.nan)
     else:
         a = np.full(n, np.nan)
+    if seasonal_only:
+        return np.where(np.isfinite(a) & (a > 0), a, np.nan)
     b = mean_abs(np.diff(y, axis=1))[0] if t > 1 else np.full(n, np.nan)
     c = mean_abs(y)[0]
     out = np.where(np.isfinite(a) & (a > 0), a, np.where(np.isfinite(b) & (b > 0), b, c))
@@ -78,6 +94,40 @@ def in_sample_spread(
         steps = np.arange(1, h + 1)
         spread[last + 1 :] = spread[last] * np.sqrt(steps[last + 1 :] / steps[last])
         out[lv] = np.maximum.accumulate(np.where(np.isfinite(spread), spread, spread[ok[0]]))
+    return out
+
+
+def bottom_up_spread(
+    spread: dict[str, np.ndarray],
+    scale: np.ndarray,
+    s: Any,  # summing matrix (m, n_bottom)
+    bottom: np.ndarray,
+    level: np.ndarray,
+    rho: float = 0.2,
+) -> dict[str, np.ndarray]:
+    """Spreads of the upper levels implied by the bottom level's, for short histories.
+
+    An upper series' error is the sum of its bottom series' errors. With bottom errors of
+    standard deviation ``scale_j × σ_k`` at step ``k`` and a common-shock correlation ``rho``
+    (the sample paths' default), its standard deviation is
+    ``σ_k √((1 − ρ) Σ scale_j² + ρ (Σ scale_j)²)``; divided by the series' own scale and
+    pooled (RMS) over the series of a level, that is the level's spread. The in-sample naive
+    spread of an aggregate measures its seasonal swings, not its forecast error, and is far
+    too wide (the first window of the example covered 100 % at 80 %).
+    """
+    b_level = str(level[bottom[0]])
+    sig = spread[b_level]
+    sb = scale[bottom]
+    s = sparse.csr_matrix(s)  # (m, n_bottom)
+    sum_sq = np.asarray(s @ (sb * sb))
+    sum_lin = np.asarray(s @ sb)
+    sd = np.sqrt((1 - rho) * sum_sq + rho * sum_lin**2) / np.maximum(scale, 1e-12)
+    out = dict(spread)
+    for lv in _unique(level):
+        if lv == b_level:
+            continue
+        rows = level == lv
+        out[lv] = float(np.sqrt(np.mean(sd[rows] ** 2))) * sig
     return out
 
 
@@ -203,7 +253,8 @@ def calibrate(
     common = _shape(all_u)
     for lv, z in scaled.items():
         u = (z / spread[lv]).ravel()
-        shape[lv] = _shape(u) if np.isfinite(u).sum() >= _MIN_SHAPE else common
+        own = np.isfinite(u).sum() >= _MIN_SHAPE and z.shape[1] >= _MIN_SHAPE_SERIES
+        shape[lv] = _shape(u) if own else common
     dep = full_windows if full_windows is not None else scaled
     corr, rho = _dependence(dep.get(bottom_level), spread.get(bottom_level), h)
     return Calibration(

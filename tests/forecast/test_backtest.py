@@ -92,3 +92,17 @@ def test_cli_writes_forecast_and_backtest(
         main(["forecast", str(root / "data" / "example"), "--horizon", "0", "--out", str(out)]) == 1
     )
     assert "horizon" in capsys.readouterr().err
+
+
+def test_intervals_are_calibrated_at_every_level_on_the_example(
+    example_history: pd.DataFrame,
+) -> None:
+    """The example's rolling backtest (3 yearly windows, h = 12), pooled over the windows: the
+    80 % interval covers 75-85 % and the 95 % interval 90-98 % at rep, district, region and
+    total level (README, forecast section)."""
+    res = backtest(RevenueForecaster(horizon=12, seed=0), example_history, n_windows=3, models=())
+    m = res.metrics.set_index("level")
+    assert set(m.index) == {"rep", "district", "region", "total"}
+    for lv, row in m.iterrows():
+        assert 75 <= row["coverage_80"] <= 85, (lv, row["coverage_80"])
+        assert 90 <= row["coverage_95"] <= 98, (lv, row["coverage_95"])

@@ -56,3 +56,20 @@ def test_series_scale() -> None:
     np.testing.assert_allclose(series_scale(y), [expected])
     assert series_scale(np.zeros((1, 30)))[0] == 1.0
     assert isinstance(pd.Timestamp("2020-01-01"), pd.Timestamp)
+
+
+def test_bottom_up_spread_adds_bottom_variances() -> None:
+    from scipy import sparse
+
+    from spmopt.forecast.intervals import bottom_up_spread
+
+    # two bottom series (scale 1) and their parent: independent errors add in variance
+    s = sparse.csr_matrix(np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]))
+    level = np.array(["total", "rep", "rep"])
+    sig = np.array([1.0, 2.0])
+    out = bottom_up_spread({"rep": sig}, np.array([2.0, 1.0, 1.0]), s, np.array([1, 2]), level, 0.0)
+    np.testing.assert_allclose(out["total"], sig * np.sqrt(2) / 2)
+    np.testing.assert_allclose(out["rep"], sig)
+    # fully correlated: standard deviations add
+    out = bottom_up_spread({"rep": sig}, np.array([2.0, 1.0, 1.0]), s, np.array([1, 2]), level, 1.0)
+    np.testing.assert_allclose(out["total"], sig)
