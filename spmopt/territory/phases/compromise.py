@@ -480,7 +480,8 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
     z_hi = max_violation(model, best)
     keep_known = _disruption_keeping_bands(model, best)
     lp_ok = int(model.valid().sum()) <= LP_BOUND_MAX_COLUMNS
-    proven = _lp_lower(model, budget) if lp_ok and (state.proven_infeasible or model.dense) else 0.0
+    # the LP bound holds for the full model only when every territory is a candidate
+    proven = _lp_lower(model, budget) if lp_ok and model.dense else 0.0
     proven = max(proven, counting_lower(model))
     z_lo = proven  # the bisection's lower end: below it nothing was found (not a proof)
     steps = 0
