@@ -40,8 +40,7 @@ from spmopt.territory.phases import (
     primal,
 )
 from spmopt.territory.phases.compromise import (
-    counting_lower,
-    disruption_lower,
+    counting_bounds,
     on_candidates_of,
     priced_without_cap,
     widened,
@@ -143,12 +142,12 @@ def solve_model(
     """
     clock = Clock(options.time_limit)
     budget = Budget(work or WorkBudget(), clock, options)
-    z0 = counting_lower(model)
-    if z0 > 0:  # proven infeasible by counting alone: no repair can succeed
+    counted = counting_bounds(model)
+    if max(counted) > 0:  # proven infeasible by counting alone: no repair can succeed
         return finish(
-            proven_by_counting(model, z0, budget), options, clock, "best compromise (proven)"
+            proven_by_counting(model, counted, budget), options, clock, "best compromise (proven)"
         )
-    state = bound(model, SolveState(model=model), budget)
+    state = bound(model, SolveState(model=model, counted_lower=0.0), budget)
     model = state.model
     if not state.proven_infeasible:
         state = primal(model, state, budget)
@@ -170,9 +169,12 @@ def solve_model(
     return finish(state, options, clock, method)
 
 
-def proven_by_counting(model: AlignmentModel, z0: float, budget: Budget) -> SolveState:
+def proven_by_counting(
+    model: AlignmentModel, counted: tuple[float, float], budget: Budget
+) -> SolveState:
     """The compromise when counting proves that no assignment violates the rows by less than
-    ``z0`` (:func:`~spmopt.territory.phases.compromise.counting_lower`).
+    ``z0 = max(counted)`` (:func:`~spmopt.territory.phases.compromise.counting_bounds`: the
+    bound from locked or outsized items, and the one from the disruption the bands force).
 
     When the disruption the bands force is what breaks the cap, the bands are met with moves
     priced instead of capped (:func:`~spmopt.territory.phases.compromise.
@@ -181,7 +183,9 @@ def proven_by_counting(model: AlignmentModel, z0: float, budget: Budget) -> Solv
     meets the proof when it is tight. Either way the bound and primal phases run on that
     model, and the compromise phase trades the rows against each other from its answer.
     """
-    if model.max_move is not None and disruption_lower(model) >= z0 * (1 - 1e-9):
+    items, moves = counted
+    z0 = max(counted)
+    if moves > 0 and moves >= items * (1 - 1e-9):
         relaxed = priced_without_cap(model)
     else:
         relaxed = widened(model, z0 * (1 + 1e-3) + 1e-6)
@@ -196,6 +200,7 @@ def proven_by_counting(model: AlignmentModel, z0: float, budget: Budget) -> Solv
         start=st.start,
         best_effort=st.slot if st.slot is not None else st.best_effort,
         proven_infeasible=True,
+        counted_lower=z0,
         log=st.log,
     )
     # each bisection step re-solves a restricted LP and chains over every item: a few steps
@@ -211,10 +216,10 @@ def best_compromise(
     counting proves it, else the bound and compromise phases."""
     clock = Clock(options.time_limit)
     budget = Budget(work or WorkBudget(), clock, options)
-    z0 = counting_lower(model)
-    if z0 > 0:
-        return finish(proven_by_counting(model, z0, budget), options, clock, "best compromise")
-    state = bound(model, SolveState(model=model), budget)
+    counted = counting_bounds(model)
+    if max(counted) > 0:
+        return finish(proven_by_counting(model, counted, budget), options, clock, "best compromise")
+    state = bound(model, SolveState(model=model, counted_lower=0.0), budget)
     state = compromise(state.model, state, budget)
     return finish(state, options, clock, "best compromise")
 

@@ -39,6 +39,7 @@ __all__ = [
     "DIAGNOSE_MAX_COLUMNS",
     "RowViolation",
     "compromise",
+    "counting_bounds",
     "counting_lower",
     "disruption_lower",
     "on_candidates_of",
@@ -240,24 +241,24 @@ def _carry(curve: tuple[np.ndarray, np.ndarray], need: float) -> float:
 def _homes(model: AlignmentModel, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Each item's current territory (-1 for none) and the least disruption of leaving it
     (inf when it cannot leave: locked), over every territory of the full model."""
-    n = model.n
-    valid = model.valid()
-    zero = valid & (model.move <= 0)
-    one = zero.sum(axis=1) == 1
-    home = np.where(one, model.cand[np.arange(n), np.where(zero, 1, 0).argmax(axis=1)], -1)
-    leave = np.where(valid & (model.move > 0), model.move, np.inf).min(axis=1)
+
+    def of(ok: np.ndarray, mv: np.ndarray, terr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # per row of slots: the one slot that moves nothing is home; leaving costs the least move
+        zero = ok & (mv <= 0)
+        pick = np.where(zero, 1, 0).argmax(axis=1)
+        home = np.where(zero.sum(axis=1) == 1, terr[np.arange(terr.shape[0]), pick], -1)
+        return home, np.where(ok & (mv > 0), mv, np.inf).min(axis=1)
+
     if model.full_rows is None:
-        home = np.where(zero.sum(axis=1) > 1, -1, home)
-        return home, leave
+        return of(model.valid(), model.move, model.cand)
     # pruned models: the current territory may have left an item's candidate list
+    n, K = model.n, model.K
+    home, leave = np.empty(n, dtype=int), np.empty(n)
     for i0 in range(0, n, block):
         i1 = min(n, i0 + block)
         c, mv = model.full_rows(i0, i1)
-        ok = np.isfinite(c)
-        z = ok & (mv <= 0)
-        h = np.where(z.sum(axis=1) == 1, np.where(z, 1, 0).argmax(axis=1), -1)
-        home[i0:i1] = h
-        leave[i0:i1] = np.where(ok & (mv > 0), mv, np.inf).min(axis=1)
+        every = np.broadcast_to(np.arange(K), c.shape)
+        home[i0:i1], leave[i0:i1] = of(np.isfinite(c), mv, every)
     return home, leave
 
 
@@ -319,11 +320,16 @@ def disruption_lower(model: AlignmentModel) -> float:
     return lo_z
 
 
+def counting_bounds(model: AlignmentModel) -> tuple[float, float]:
+    """The bounds that need no LP, each a largest relative violation no assignment avoids:
+    items too big or locked (:func:`_item_lower`), and the disruption the bands force
+    (:func:`disruption_lower`)."""
+    return _item_lower(model, model.dense), disruption_lower(model)
+
+
 def counting_lower(model: AlignmentModel) -> float:
-    """The bounds that need no LP: items too big or locked (:func:`_item_lower`) and the
-    disruption the bands force (:func:`disruption_lower`). Positive proves the rows cannot all
-    be met, by at least that largest relative violation."""
-    return max(_item_lower(model, model.dense), disruption_lower(model))
+    """The larger of :func:`counting_bounds`: positive proves the rows cannot all be met."""
+    return max(counting_bounds(model))
 
 
 #: the disruption price of :func:`priced_without_cap`, in typical costs per typical move
@@ -482,7 +488,8 @@ def compromise(model: AlignmentModel, state: SolveState, budget: Budget) -> Solv
     lp_ok = int(model.valid().sum()) <= LP_BOUND_MAX_COLUMNS
     # the LP bound holds for the full model only when every territory is a candidate
     proven = _lp_lower(model, budget) if lp_ok and model.dense else 0.0
-    proven = max(proven, counting_lower(model))
+    counted = state.counted_lower
+    proven = max(proven, counting_lower(model) if counted is None else counted)
     z_lo = proven  # the bisection's lower end: below it nothing was found (not a proof)
     steps = 0
     # first make sure the upper end is reachable from the LP side too (it may do better)

@@ -208,6 +208,9 @@ class SolveState:
     proven_infeasible : bool
         The LP relaxation itself is infeasible.
     compromise : Compromise or None
+    counted_lower : float or None
+        The bound on the largest violation that counting proves
+        (:func:`~spmopt.territory.phases.compromise.counting_lower`), once computed.
     log : tuple of PhaseLog
     """
 
@@ -222,6 +225,7 @@ class SolveState:
     best_effort: np.ndarray | None = None
     proven_infeasible: bool = False
     compromise: Compromise | None = None
+    counted_lower: float | None = None
     log: tuple[PhaseLog, ...] = field(default_factory=tuple)
 
     def logged(self, name: str, t0: float, note: str) -> SolveState:
