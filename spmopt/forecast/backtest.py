@@ -54,6 +54,61 @@ class BacktestResult:
             f"cutoffs={[f'{c:%Y-%m}' for c in self.cutoffs]})"
         )
 
+    def coverage(
+        self, by: str = "horizon", width: int = 3, model: str | None = None
+    ) -> pd.DataFrame:
+        """Share of actual months inside each interval [%], per level and group.
+
+        Parameters
+        ----------
+        by : str
+            ``"horizon"`` (months ahead of the cutoff in buckets of ``width``: ``h1-3``,
+            ``h4-6``, ...), ``"cutoff"`` (one group per window, ``YYYY-MM``) or ``"pooled"``
+            (all months of all windows).
+        width : int
+            Months per horizon bucket.
+        model : str, optional
+            Model whose forecasts are scored (default: the forecaster's own, the first row
+            of :attr:`metrics`).
+
+        Returns
+        -------
+        DataFrame
+            ``level, group, n, coverage_<L>`` for every interval level ``L`` in the forecasts,
+            levels in the order of the forecasts and groups in time order.
+        """
+        if by not in ("horizon", "cutoff", "pooled"):
+            raise ConfigError(f"by={by!r} is not known; allowed: 'horizon', 'cutoff', 'pooled'")
+        if width < 1:
+            raise ConfigError(f"width={width}: a horizon bucket spans at least 1 month")
+        name = str(self.metrics["model"].iloc[0]) if model is None else model
+        f = self.forecasts[(self.forecasts["model"] == name) & self.forecasts["y"].notna()]
+        ivs = sorted(int(c.rsplit("_", 1)[1]) for c in f.columns if c.startswith("yhat_lo_"))
+        if by == "horizon":
+            ds, cut = f["ds"].dt, f["cutoff"].dt
+            step = (ds.year - cut.year) * 12 + ds.month - cut.month
+            first = (step - 1) // width * width + 1
+            key = first.map(lambda a: f"h{a}-{a + width - 1}" if width > 1 else f"h{a}")
+            rank = first
+        elif by == "cutoff":
+            key = f["cutoff"].dt.strftime("%Y-%m")
+            rank = f["cutoff"]
+        else:
+            key = pd.Series("pooled", index=f.index)
+            rank = pd.Series(0, index=f.index)
+        g = pd.DataFrame({"level": f["level"], "group": key, "rank": rank, "n": 1})
+        for iv in ivs:
+            y = f["y"]
+            inside = (y >= f[f"yhat_lo_{iv}"] - 1e-9) & (y <= f[f"yhat_hi_{iv}"] + 1e-9)
+            g[f"coverage_{iv}"] = 100.0 * inside
+        agg = {"n": "sum", **{f"coverage_{iv}": "mean" for iv in ivs}}
+        out = g.groupby(["level", "rank", "group"], sort=False).agg(agg).reset_index()
+        order = {lv: i for i, lv in enumerate(pd.unique(f["level"]))}
+        out = out.sort_values(
+            ["level", "rank"], key=lambda s: s.map(order) if s.name == "level" else s
+        )
+        return out.drop(columns="rank").reset_index(drop=True)
+
     def table(self, level: str | None = None) -> pd.DataFrame:
         """Metrics for one level (all levels when None), best MASE first."""
         m = self.metrics if level is None else self.metrics[self.metrics["level"] == level]

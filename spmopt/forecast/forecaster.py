@@ -311,8 +311,9 @@ class RevenueForecaster(Estimator):
     ----------
     model : str
         ``"auto"`` (select per series among ``candidates`` and their equal-weight pairs; see
-        :meth:`_select`) or one of ``naive, snaive, drift, theta_grid, ets, theta, arima, comb,
-        comb4, median, gbm, prophet``: ``ets`` is the ETS family chosen by AICc per series
+        :meth:`_select`) or one of ``naive, snaive, sdrift, drift, theta_grid, ets, theta, arima,
+        comb, comb4, median, gbm, prophet``: ``sdrift`` is seasonal naive moved by half the last
+        year's average change, ``ets`` is the ETS family chosen by AICc per series
         (:mod:`spmopt.forecast.ets`), ``theta`` the Theta family (:mod:`spmopt.forecast.theta`),
         ``arima`` seasonal ARIMA from a stepwise AICc search (:mod:`spmopt.forecast.arima`),
         ``comb`` the mean of ETS, Theta and grid Theta, ``comb4`` that mean with ARIMA as a
@@ -329,8 +330,8 @@ class RevenueForecaster(Estimator):
     n_windows, step : int
         Internal backtest windows and the months between their origins.
     candidates : tuple of str, optional
-        Models ``auto`` chooses from (default: comb4, comb, ets, theta, arima, snaive, drift,
-        naive; a series keeps ``comb4`` unless its backtest clearly favours another).
+        Models ``auto`` chooses from (default: comb4, comb, ets, theta, arima, snaive, sdrift,
+        drift, naive; a series keeps ``comb4`` unless its backtest clearly favours another).
     season : int
         Months in a seasonal cycle.
     allow_negative : bool
@@ -532,10 +533,11 @@ class RevenueForecaster(Estimator):
             if panel.is_hierarchy():
                 fallback = bottom_up_spread(fallback, final_scale, s_mat, bottom, level, rho=0.0)
             notes.append(
-                "intervals come from in-sample naive errors (the k-month change of each "
-                "bottom series, pooled; upper levels add up their bottom series' spreads "
-                "with a common shock) because the history is too short for a backtest "
-                "window; treat them as rough"
+                "intervals come from in-sample changes (the k-month change of each bottom "
+                "series, pooled; the one-month change for every month of a seasonal naive "
+                "forecast's first year; upper levels add up their bottom series' spreads as "
+                "independent errors) because the history is too short for a backtest window; "
+                "treat them as rough"
             )
         # Spread per step from origins as late as possible: step k is scored from origins
         # t - k - step·j, so short steps are judged on nearly the full history (a model that

@@ -14,8 +14,9 @@ series' scale on the whole history, moved to the revenue level before the error'
 (``RevenueForecaster`` does this). A scale measured on the history before each origin changes
 its definition on short histories (first differences under 18 months, seasonal ones after) and
 made the example's aggregate intervals half as wide as their errors. A history too short for
-any backtest window gets in-sample naive spreads at the bottom level and, above it, the
-spreads implied by adding the bottom errors up (:func:`bottom_up_spread`).
+any backtest window gets in-sample spreads at the bottom level (flat over the first season
+when the forecast is seasonal naive, :func:`in_sample_spread`) and, above it, the spreads
+implied by adding the bottom errors up (:func:`bottom_up_spread`).
 """
 
 from __future__ import annotations
@@ -67,16 +68,25 @@ def series_scale(y: np.ndarray, season: int = 12, *, seasonal_only: bool = False
 def in_sample_spread(
     y: np.ndarray, level: np.ndarray, h: int, season: int = 12
 ) -> dict[str, np.ndarray]:
-    """Spread per step (h,) and level from in-sample naive errors, for histories too short
-    for a backtest window.
+    """Spread per step (h,) and level from in-sample changes, for histories too short for a
+    backtest window.
 
-    The k-step error of the naive forecast, ``(y_{t+k} − y_t) / scale``, is pooled over every
-    month ``t`` and every series of a level; its RMS is the spread of step ``k``. Steps the
+    The k-step change ``(y_{t+k} − y_t) / scale`` is pooled over every month ``t`` and every
+    series of a level; its RMS is the spread of the naive forecast's step ``k``. Steps the
     history cannot score continue the last scored one with ``√k`` growth; a level with no
     scored step gets ``√k``.
+
+    A history of at least one season is forecast by seasonal naive, whose error at any step
+    ``k ≤ season`` is one seasonal difference: it does not grow with ``k``. The history holds
+    no seasonal difference yet, so every step of the first season takes the one-month change
+    (the nearest the history can score) and each further season adds in variance,
+    ``× √⌈k / season⌉``. The k-month changes themselves are seasonal swings, not errors of
+    seasonal naive: they made the intervals of the example's 12-month window grow to three
+    times their errors by month 12 (95-100 % covered at 80 %).
     """
     scale = series_scale(y, season)
     t = y.shape[1]
+    steps = np.arange(1, h + 1)
     out: dict[str, np.ndarray] = {}
     for lv in _unique(level):
         rows = y[level == lv] / scale[level == lv, None]
@@ -88,10 +98,12 @@ def in_sample_spread(
                 spread[k - 1] = np.sqrt(np.mean(d * d))
         ok = np.flatnonzero(np.isfinite(spread))
         if not len(ok):
-            out[lv] = np.sqrt(np.arange(1, h + 1))
+            out[lv] = np.sqrt(steps)
+            continue
+        if t >= season:
+            out[lv] = spread[ok[0]] * np.sqrt(np.ceil(steps / season))
             continue
         last = ok[-1]
-        steps = np.arange(1, h + 1)
         spread[last + 1 :] = spread[last] * np.sqrt(steps[last + 1 :] / steps[last])
         out[lv] = np.maximum.accumulate(np.where(np.isfinite(spread), spread, spread[ok[0]]))
     return out

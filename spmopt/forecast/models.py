@@ -31,6 +31,7 @@ BlockModel = Callable[[np.ndarray, int, int], np.ndarray]
 _BLOCK: dict[str, BlockModel] = {
     "naive": statistical.naive,
     "snaive": statistical.seasonal_naive,
+    "sdrift": statistical.seasonal_drift,
     "drift": statistical.drift,
     "theta_grid": statistical.theta,
 }
@@ -47,13 +48,17 @@ COMBOS: dict[str, tuple[tuple[str, ...], str]] = {
     "comb4": (("ets", "theta", "theta_grid", "arima"), "mean"),
     "median": (("ets", "theta", "theta_grid", "arima"), "median"),
 }
+#: ``sdrift`` is seasonal naive moved by half the last year's average change
+#: (:func:`spmopt.forecast.statistical.seasonal_drift`): the one baseline that carries growth
+#: into a seasonal forecast, so aggregates that the backtest hands to a seasonal baseline do not
+#: lose a year of growth.
 #: Every model name :class:`RevenueForecaster` accepts (besides ``"auto"``).
 MODELS: tuple[str, ...] = (*_BLOCK, *FAMILIES, *COMBOS, "gbm", "prophet")
 #: Baselines, always reported next to the chosen model.
 BASELINES: tuple[str, ...] = ("naive", "snaive", "drift")
 #: What ``model="auto"`` chooses from unless told otherwise (fast, all vectorised).
 DEFAULT_CANDIDATES: tuple[str, ...] = (
-    "comb4", "comb", "ets", "theta", "arima", "snaive", "drift", "naive",
+    "comb4", "comb", "ets", "theta", "arima", "snaive", "sdrift", "drift", "naive",
 )  # fmt: skip
 
 #: Shortest history (months) for each kind of model; shorter series fall back.

@@ -73,3 +73,20 @@ def test_bottom_up_spread_adds_bottom_variances() -> None:
     # fully correlated: standard deviations add
     out = bottom_up_spread({"rep": sig}, np.array([2.0, 1.0, 1.0]), s, np.array([1, 2]), level, 1.0)
     np.testing.assert_allclose(out["total"], sig)
+
+
+def test_in_sample_spread_of_seasonal_naive_is_flat_over_the_first_season() -> None:
+    from spmopt.forecast.intervals import in_sample_spread
+
+    rng = np.random.default_rng(3)
+    pattern = 1 + 0.3 * np.sin(2 * np.pi * np.arange(12) / 12)
+    y = 1000 * pattern[None, :] + rng.normal(0, 20, (30, 12))
+    level = np.array(["rep"] * 30)
+    # 12 months: seasonal naive, whose error at every step of the year is one yearly change;
+    # the k-month changes (seasonal swings) would grow to several times the one-month change
+    sp = in_sample_spread(y, level, 24, season=12)["rep"]
+    np.testing.assert_allclose(sp[:12], sp[0])
+    np.testing.assert_allclose(sp[12:], sp[0] * np.sqrt(2))
+    # under a season the forecast is naive: its error grows with the step
+    sp = in_sample_spread(y[:, :8], level, 6, season=12)["rep"]
+    assert sp[-1] > 1.5 * sp[0]

@@ -42,6 +42,10 @@ def test_baselines_exact() -> None:
     np.testing.assert_allclose(st.naive(y, 3), [[7, 7, 7]])
     np.testing.assert_allclose(st.drift(y, 3), [[8, 9, 10]])
     np.testing.assert_allclose(st.seasonal_naive(y, 4, season=3), [[5, 6, 7, 5]])
+    # last season 5, 6, 7 against 2, 3, 4: a month grew by 3, half of it is added per season
+    np.testing.assert_allclose(st.seasonal_drift(y, 4, season=3), [[6.5, 7.5, 8.5, 8.0]])
+    # under two seasons there is no yearly change to read: seasonal naive
+    np.testing.assert_allclose(st.seasonal_drift(y[:, 2:], 2, season=3), [[5, 6]])
 
 
 def test_linear_trend_is_extrapolated_by_ets() -> None:
