@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +27,7 @@ from spmopt.errors import ConfigError
 
 __all__ = [
     "Backend",
+    "IncrementalLp",
     "LinearMip",
     "MipSolution",
     "SolveInfo",
@@ -370,6 +372,50 @@ class LinearMip:
         if backend != "highspy":
             raise ConfigError(f"backend={backend!r}; allowed: 'auto', 'highspy', 'pyomo'")
         return _solve_highspy_arrays(self, options, start, simplex)
+
+
+class IncrementalLp:
+    """A :class:`LinearMip`'s LP relaxation held by one HiGHS instance for a sequence of
+    re-solves that change column bounds (diving, fixing), each warm-started from the last
+    basis by the dual simplex.
+
+    Parameters
+    ----------
+    mip : LinearMip
+        The model; integrality is ignored.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> lp = LinearMip(c=np.array([1.0, 2.0]), lb=np.zeros(2), ub=np.ones(2),
+    ...                integer=np.zeros(2, bool), A=sp.csr_matrix([[1.0, 1.0]]),
+    ...                row_lo=np.array([1.0]), row_hi=np.array([1.0]))
+    >>> inc = IncrementalLp(lp)
+    >>> inc.solve().info.objective
+    1.0
+    >>> inc.set_bounds([0], 0.0, 0.0)
+    >>> inc.solve().info.objective
+    2.0
+    """
+
+    def __init__(self, mip: LinearMip) -> None:
+        relaxed = replace(mip, integer=np.zeros(mip.shape[1], dtype=bool))
+        self._h = _highs_of(relaxed)
+        self._h.setOptionValue("solver", "simplex")
+
+    def set_bounds(self, cols: Sequence[int], lower: float, upper: float) -> None:
+        """Set the bounds of the columns ``cols`` to ``[lower, upper]`` (kept until changed)."""
+        for j in cols:
+            self._h.changeColBounds(int(j), float(lower), float(upper))
+
+    def solve(self, options: SolverOptions | None = None) -> MipSolution:
+        """Re-solve from the last basis; ``x`` is None unless an optimum was found."""
+        info = solve_highs(self._h, options)
+        iterations = int(self._h.getInfo().simplex_iteration_count)
+        if info.status != "optimal":
+            return MipSolution(info, None, iterations=iterations)
+        x = np.asarray(self._h.getSolution().col_value, float)
+        return MipSolution(info, x, iterations=iterations)
 
 
 def _highs_of(mip: LinearMip) -> Any:

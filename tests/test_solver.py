@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from spmopt.errors import ConfigError
-from spmopt.solver import LinearMip, SolverOptions
+from spmopt.solver import IncrementalLp, LinearMip, SolverOptions
 
 
 def _knapsack() -> LinearMip:
@@ -49,3 +49,20 @@ def test_work_limits_are_validated_and_passed() -> None:
         SolverOptions(node_limit=-1)
     opts = SolverOptions(node_limit=10, iteration_limit=100).highs_options()
     assert opts["mip_max_nodes"] == 10 and opts["simplex_iteration_limit"] == 100
+
+
+def test_incremental_lp_follows_bound_changes() -> None:
+    # LP relaxation of the knapsack: optimum 13 at (2, 0, 1) by hand. With a <= 1, a = 1 and
+    # the rows leave 3b + c <= 3, b + 2c <= 7, 4b + 2c <= 5: max 4b + 3c is 7.5 at b = 0,
+    # c = 2.5 (the other vertex, b = 0.5, c = 1.5, gives 6.5), so 5 + 7.5 = 12.5.
+    inc = IncrementalLp(_knapsack())
+    first = inc.solve()
+    assert first.x is not None and first.info.objective == pytest.approx(1.0 - 13.0)
+    inc.set_bounds([0], 0.0, 1.0)
+    second = inc.solve()
+    assert second.x is not None and second.x[0] == pytest.approx(1.0)
+    assert second.info.objective == pytest.approx(1.0 - 12.5)
+    inc.set_bounds([0], 0.0, 0.0)
+    inc.set_bounds([2], 0.0, 0.0)
+    inc.set_bounds([1], 3.0, 3.0)  # 3b <= 5 fails: the LP is infeasible, no solution
+    assert inc.solve().x is None

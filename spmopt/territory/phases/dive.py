@@ -21,11 +21,9 @@ seconds.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from spmopt.solver import _highs_of, solve_highs
+from spmopt.solver import IncrementalLp
 from spmopt.territory.highs_model import build_submip, shares_of
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.state import Budget
@@ -43,8 +41,7 @@ def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, s
     """
     n = model.n
     sub = build_submip(model, np.arange(n), model.valid(), np.zeros(n, dtype=int), integer=False)
-    h = _highs_of(sub.lp)
-    h.setOptionValue("solver", "simplex")
+    h = IncrementalLp(sub.lp)
     col_item = sub.col_item
     ncol = col_item.size
     rounds = 0
@@ -82,7 +79,7 @@ def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, s
         if new is None:
             _unfix(h, batch)
             undone += 1
-            h.changeColBounds(int(batch[0]), 0.0, 0.0)
+            h.set_bounds(batch[:1], 0.0, 0.0)
             new = _solve(h, budget)  # forbid that slot instead
         x = new
         if x is not None:
@@ -96,20 +93,16 @@ def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, s
     ), f"dive {rounds} rounds ({undone} undone, {status})"
 
 
-def _solve(h: Any, budget: Budget) -> np.ndarray | None:
-    info = solve_highs(h, budget.solver())
-    budget.clock.note(info.time_capped)
-    if info.status != "optimal":
-        return None
-    return np.asarray(h.getSolution().col_value, float)
+def _solve(h: IncrementalLp, budget: Budget) -> np.ndarray | None:
+    sol = h.solve(budget.solver())
+    budget.clock.note(sol.info.time_capped)
+    return sol.x
 
 
-def _fix(h: Any, cols: list[int], budget: Budget) -> np.ndarray | None:
-    for j in cols:
-        h.changeColBounds(int(j), 1.0, 1.0)
+def _fix(h: IncrementalLp, cols: list[int], budget: Budget) -> np.ndarray | None:
+    h.set_bounds(cols, 1.0, 1.0)
     return _solve(h, budget)
 
 
-def _unfix(h: Any, cols: list[int]) -> None:
-    for j in cols:
-        h.changeColBounds(int(j), 0.0, 1.0)
+def _unfix(h: IncrementalLp, cols: list[int]) -> None:
+    h.set_bounds(cols, 0.0, 1.0)
