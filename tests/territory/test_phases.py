@@ -112,6 +112,8 @@ def test_work_budget_scales() -> None:
     w = WorkBudget().scaled(2.0)
     assert w.exact_nodes == 2 * WorkBudget().exact_nodes
     assert WorkBudget().scaled(1e-9).compromise_steps == 1
+    # a share is a stopping rule, not a count: effort leaves it alone
+    assert w.neighbourhood_min_gain == WorkBudget().neighbourhood_min_gain < 1
 
 
 def test_build_model_is_inspectable_without_solving() -> None:

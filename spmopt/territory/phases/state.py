@@ -61,6 +61,10 @@ class WorkBudget:
         Passes over every territory of the neighbourhood re-optimisation.
     neighbourhood_nodes : int
         Branch-and-bound nodes per neighbourhood MIP.
+    neighbourhood_min_gain : float
+        A pass of neighbourhood MIPs that lowers the objective by less than this share ends
+        them (not scaled by ``effort``). On the example with potential and workload, passes
+        of 0.6%, 0.5% and 0.1% follow; the next would bring under 0.05%.
     exact_nodes : int
         Branch-and-bound nodes of the reduced-cost-fixed exact MIP.
     compromise_steps : int
@@ -79,16 +83,16 @@ class WorkBudget:
     boundary_rounds: int = 0
     boundary_nodes: int = 50
     boundary_solutions: int = 3
-    neighbourhood_passes: int = 1
+    neighbourhood_passes: int = 4
     neighbourhood_nodes: int = 20
+    neighbourhood_min_gain: float = 5e-4
     exact_nodes: int = 200
     compromise_steps: int = 7
 
     def scaled(self, effort: float) -> WorkBudget:
-        """Every count multiplied by ``effort`` (at least 1)."""
-        return replace(
-            self, **{f.name: max(1, round(getattr(self, f.name) * effort)) for f in fields(self)}
-        )
+        """Every count multiplied by ``effort`` (at least 1); shares stay as they are."""
+        counts = [f.name for f in fields(self) if isinstance(getattr(self, f.name), int)]
+        return replace(self, **{k: max(1, round(getattr(self, k) * effort)) for k in counts})
 
 
 class Clock:
