@@ -189,3 +189,41 @@ def test_lp_dive_rounds_to_a_full_assignment_that_repairs_within_both_bands() ->
     assert st.upper >= best * (1 - 1e-9)
     full = solve_model(model, SolverOptions(time_limit=60, mip_rel_gap=1e-6))
     assert full.info.objective == pytest.approx(best, rel=1e-6)
+
+
+def test_guided_groups_follow_items_kept_off_their_cheapest_slot() -> None:
+    """Territory 0's group is 0, the territory its off-best item belongs in, then a
+    cost-based neighbour; with no such item it is the cost-based neighbours alone."""
+    from spmopt.territory.phases.improve import _GuidedGroups
+    from spmopt.territory.phases.primal import territory_neighbours
+
+    acc, reps = make_instance(40, 6, 5, current=False)
+    model = array_model(acc, reps, {"potential": 0.3})
+    n, K = model.n, model.K
+    r = np.ones((n, K))
+    r[:, 0] = 0.0  # every item's cheapest slot by reduced cost is territory 0 ...
+    slot = np.zeros(n, dtype=int)
+    groups = _GuidedGroups(model, r, 3)
+    base = territory_neighbours(model, 3)
+    assert groups.of(0, slot).tolist() == base[0].tolist()  # nobody is off their best
+    t = next(k for k in range(1, K) if k not in base[0].tolist())  # not a cost neighbour
+    slot[7] = t  # ... and item 7 is kept in territory t
+    g = groups.of(0, slot).tolist()
+    assert g[:2] == [0, t] and len(g) == 3 and len(set(g)) == 3
+    assert g[2] in base[0].tolist()
+    assert groups.of(t, slot).tolist()[:2] == [t, 0]
+
+
+def test_guided_neighbourhoods_keep_the_bands_and_never_raise_the_objective() -> None:
+    from spmopt.territory.phases.improve import improve_by_neighbourhoods
+
+    acc, reps = make_instance(60, 5, 3, current=False)
+    model = array_model(acc, reps, {"potential": 0.15, "workload": 0.2})
+    b = _budget()
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    assert st.slot is not None and st.reduced is not None
+    out = improve_by_neighbourhoods(model, st.slot, b, size=3, reduced=st.reduced)
+    assert model.is_feasible(out, tol=1e-6)
+    assert model.objective(out) <= st.upper + 1e-9
+    again = improve_by_neighbourhoods(model, st.slot, b, size=3, reduced=st.reduced)
+    assert np.array_equal(out, again)  # same inputs and seed, same assignment
