@@ -12,15 +12,12 @@
 2. **Neighbourhood MIPs** (dense models, and pruned ones with two or more balance
    attributes up to :data:`NEIGHBOURHOOD_MAX_ITEMS` items; on pruned ones of 100,000 x 200 a
    pass cost 30 s for under 0.1% with one attribute). For each territory in turn, the items
-   of it and two other territories may move among them. Passes alternate two kinds of
-   group: the nearest territories by shared cheap choices, then one of those and one tied to
-   it by items the incumbent keeps away from their cheapest slot by the bound's reduced
-   costs. Each MIP is warm-started from the incumbent, so the objective never rises; a local
-   search ends each pass. At most ``neighbourhood_passes`` passes over the territories, in
-   orders drawn from the seed, until a pass of each kind gains under
-   ``neighbourhood_min_gain``. On the example (2,500 x 40, potential ±5%) over seeds 0-3,
-   + workload ±10% ends 0.53-0.60% above the bound (one cost-based pass: 1.54-1.87%) and
-   + accounts ±10% 0.51-0.64% (0.52-0.66%).
+   of it and two other territories may move among them: one tied to it by items the
+   incumbent keeps away from their cheapest slot by the bound's reduced costs, one by shared
+   cheap choices. Each MIP is warm-started from the incumbent, so the objective never rises;
+   a local search ends each pass. At most ``neighbourhood_passes`` passes over the
+   territories, in orders drawn from the seed, until one gains under
+   ``neighbourhood_min_gain``.
 """
 
 from __future__ import annotations
@@ -148,7 +145,8 @@ class _GuidedGroups:
     ``size``. Recomputed from each new incumbent, so a group follows the moves still worth
     undoing. Half and half because each half alone does worse: on the example (2,500 x 40,
     potential ±5%) with workload ±10% the cost-based groups end 1.48% above the bound and
-    the mixed ones 0.57%; with account count ±10% the reduced-cost groups alone end 0.82%.
+    the mixed ones 0.57%; with account count ±10% the reduced-cost groups alone end 0.82%,
+    the mixed ones 0.51%.
     """
 
     def __init__(self, model: AlignmentModel, r: np.ndarray, size: int) -> None:
@@ -213,11 +211,10 @@ def improve_by_neighbourhoods(
 
     The items of the group may move among its territories; every other item stays. Each small
     MIP (at most ``neighbourhood_nodes`` nodes) is warm-started from the incumbent, so the
-    objective never rises. Groups are the cost-based neighbours; given the bound's ``reduced``
-    costs, every second pass uses groups led by them instead (see :class:`_GuidedGroups`)
-    and each pass ends with a local search. At most ``neighbourhood_passes`` passes, fewer
-    when the objective reaches ``target`` or lowers by less than ``neighbourhood_min_gain``
-    in a pass (with reduced costs: in a pass of each kind running).
+    objective never rises. With the bound's ``reduced`` costs the groups are led by them (see
+    :class:`_GuidedGroups`) and each pass ends with a local search; otherwise they are the
+    cost-based neighbours. At most ``neighbourhood_passes`` passes, fewer when a pass lowers
+    the objective by less than ``neighbourhood_min_gain`` or it reaches ``target``.
     """
     guided = _GuidedGroups(model, reduced, size) if reduced is not None else None
     fixed = territory_neighbours(model, size)
@@ -225,16 +222,12 @@ def improve_by_neighbourhoods(
     best = incumbent.copy()
     best_obj = model.objective(best)
     ls_passes = max(1, budget.work.local_work // max(model.cand.size, 1))
-    stalled = 0
-    for p in range(budget.work.neighbourhood_passes):
+    for _ in range(budget.work.neighbourhood_passes):
         start_obj = best_obj
-        # cost-based groups first, then led by the reduced costs, alternating: either kind
-        # alone stalls where the other still gains
-        led = guided if p % 2 == 1 else None
         for k in rng.permutation(model.K).tolist():
             if best_obj <= target or budget.clock.expired():
                 break
-            group = led.of(k, best) if led is not None else fixed[k]
+            group = guided.of(k, best) if guided is not None else fixed[k]
             slot = _neighbourhood_mip(model, group, best, budget)
             if slot is not None and model.objective(slot) < best_obj - 1e-9 * abs(best_obj):
                 best, best_obj = slot, model.objective(slot)
@@ -242,9 +235,7 @@ def improve_by_neighbourhoods(
             best = local_search(model, best, max_passes=ls_passes)
             best_obj = model.objective(best)
         gain = (start_obj - best_obj) / max(abs(start_obj), 1e-12)
-        stalled = stalled + 1 if gain < budget.work.neighbourhood_min_gain else 0
-        # with both kinds of group, stop once a pass of each gained too little
-        if stalled >= (2 if guided is not None else 1) or best_obj <= target:
+        if gain < budget.work.neighbourhood_min_gain or best_obj <= target:
             break
     return best
 
