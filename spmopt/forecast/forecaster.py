@@ -16,10 +16,12 @@ from spmopt.forecast.intervals import (
     Calibration,
     bottom_up_spread,
     calibrate,
+    fit_width_power,
     gaussian_copula_draws,
     in_sample_spread,
     normal_to_errors,
     series_scale,
+    width_factor,
 )
 from spmopt.forecast.models import (
     COMBOS,
@@ -95,7 +97,7 @@ class _SamplingState:
     bottom: np.ndarray
     s: Any  # sparse summing matrix
     yhat: np.ndarray  # reconciled, (m, h)
-    scale: np.ndarray  # (m,)
+    scale: np.ndarray  # (m, h): series scale × width factor of each month
     bottom_level: str
     nonnegative: bool
     seed: int
@@ -234,7 +236,7 @@ class ForecastResult(ResultContract):
         sub = None if np.array_equal(rows, b) else st.s[rows]
         spread = cal.spread[st.bottom_level][None, None, :]
         mean = st.yhat[b][None]
-        scale = st.scale[b][None, :, None]
+        scale = st.scale[b][None, :, :]
         # draws in chunks of about 4 million numbers: memory stays near the size of the output
         chunk = max(1, 4_000_000 // max(len(b) * h, 1))
 
@@ -294,7 +296,12 @@ class RevenueForecaster(Estimator):
     ``fit`` runs a rolling-origin backtest inside the history (``n_windows`` origins, ``step``
     months apart, each forecasting ``horizon`` months) to (1) choose the model per series when
     ``model="auto"``, (2) estimate the error covariance for MinT and (3) calibrate the
-    intervals by pooling scaled errors across the series of a level, per step ahead.
+    intervals by pooling scaled errors across the series of a level, per step ahead. For (3)
+    every step is scored on each of the last ``season`` months, the backtest forecasts are
+    reconciled with MinT weights fitted on other months (two-fold cross-fitting, see
+    :class:`_CalibrationReconciler`), and each error is divided by its month's relative width,
+    ``(forecast / mean forecast over the horizon)^p`` with ``p`` fitted on the bottom level's
+    errors (``width_power_``; :func:`spmopt.forecast.intervals.width_factor`).
     ``predict`` returns the reconciled forecasts of the months after the history.
 
     The model families (``ets``, ``theta``, ``arima``) choose their form per series on the whole
@@ -328,7 +335,9 @@ class RevenueForecaster(Estimator):
     seed : int
         Seed of the global model and of the sample paths.
     n_windows, step : int
-        Internal backtest windows and the months between their origins.
+        Internal backtest windows and the months between their origins (model choice and
+        MinT weights); with ``n_windows=0`` no backtest runs and the intervals come from
+        in-sample changes.
     candidates : tuple of str, optional
         Models ``auto`` chooses from (default: comb4, comb, ets, theta, arima, snaive, sdrift,
         drift, naive; a series keeps ``comb4`` unless its backtest clearly favours another).
@@ -437,12 +446,7 @@ class RevenueForecaster(Estimator):
                 f"windows of {h} months (each needs {MIN_TRAIN} months before its origin)"
             )
         # ---- backtest of every candidate: one fit per series and model, run to every origin
-        step_pairs = [
-            (t - k - self.step * j, k)
-            for k in range(1, h + 1)
-            for j in range(self.n_windows)
-            if t - k - self.step * j >= MIN_TRAIN
-        ]
+        step_pairs = self._step_pairs(t, h)
         step_origins = sorted({o for o, _ in step_pairs})
         bar = _progress(self.verbose, len(models) + 2, "fit")
         at: dict[str, dict[int, np.ndarray]] = {}
@@ -500,9 +504,12 @@ class RevenueForecaster(Estimator):
         else:
             err_rows = None
         rec_fn = Reconciler(s_mat, bottom, method, errors=err_rows, parent=panel.parent)
+        cal_rec = _CalibrationReconciler(rec_fn, err_rows, origins, h, s_mat, bottom, method,
+                                         panel.parent, nonneg)  # fmt: skip
         # ---- reconciled backtest errors, scaled, pooled per level
         scaled: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
         cal_err: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
+        cal_ratio: dict[str, list[np.ndarray]] = {lv: [] for lv in order}
         final_scale = series_scale(panel.y, self.season)
         for w, o in enumerate(origins):
             base = assemble({k: base_w[k][w] for k in names})
@@ -511,9 +518,13 @@ class RevenueForecaster(Estimator):
             for lv in order:
                 scaled[lv].append(z[level == lv])
             # calibration: the same scale as the intervals (of the whole history)
-            zc = (actual_w[w] - rec) / _origin_scale(panel.y, o, final_scale, self.season)[:, None]
+            cal_fc = cal_rec(base, o)
+            zc = actual_w[w] - cal_fc
+            zc /= _origin_scale(panel.y, o, final_scale, self.season)[:, None]
+            ratio = width_factor(cal_fc, 1.0)
             for lv in order:
                 cal_err[lv].append(zc[level == lv])
+                cal_ratio[lv].append(ratio[level == lv])
 
         def stacked(by_level: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
             return {
@@ -523,30 +534,48 @@ class RevenueForecaster(Estimator):
 
         scaled_arr = stacked(scaled)
         cal_arr = stacked(cal_err)
+        ratio_arr = stacked(cal_ratio)
         mase: dict[str, float] = {}
         for lv, zs in scaled_arr.items():
             err = np.abs(zs[np.isfinite(zs)])
             mase[lv] = float(err.mean()) if err.size else float("nan")
         fallback = None
         if not origins:
-            fallback = in_sample_spread(panel.y, level, h, self.season)
-            if panel.is_hierarchy():
+            # seasonal naive: aggregates add up their bottom series' spreads (their own swings
+            # are not its errors); any other model: every level's own k-month changes
+            snaive = bool((chosen[bottom] == "snaive").all())
+            fallback = in_sample_spread(panel.y, level, h, self.season, seasonal_naive=snaive)
+            if panel.is_hierarchy() and snaive:
                 fallback = bottom_up_spread(fallback, final_scale, s_mat, bottom, level, rho=0.0)
             notes.append(
-                "intervals come from in-sample changes (the k-month change of each bottom "
-                "series, pooled; the one-month change for every month of a seasonal naive "
-                "forecast's first year; upper levels add up their bottom series' spreads as "
-                "independent errors) because the history is too short for a backtest window; "
-                "treat them as rough"
+                "intervals come from in-sample changes (the k-month change of each series, "
+                "pooled per level; for a seasonal naive forecast the one-month change for "
+                "every month of its first year, and upper levels add up their bottom series' "
+                "spreads as independent errors) because the history is too short for a "
+                "backtest window; treat them as rough"
             )
-        # Spread per step from origins as late as possible: step k is scored from origins
-        # t - k - step·j, so short steps are judged on nearly the full history (a model that
-        # learns from more data would otherwise get intervals that are too wide).
+        # Spread per step from origins as late as possible: step k is scored on the last
+        # season of months from origins t - k - j (see _step_pairs), so short steps are judged
+        # on nearly the full history (a model that learns from more data would otherwise get
+        # intervals that are too wide) and every step on every calendar month.
         # (Only for the vectorised models: the global GBM and prophet keep the full windows.)
         cheap = not _components(chosen) & set(_GLOBAL)
-        per_step = (
-            self._per_step_errors(panel, at, chosen, order, rec_fn, s_mat, bottom, nonneg)
+        step_err = (
+            self._per_step_errors(panel, at, chosen, order, cal_rec)
             if cheap and step_pairs
+            else None
+        )
+        # months of high revenue miss by more: the width follows the forecast's own shape, to
+        # the power the bottom level's errors bear out (see width_factor); the errors are
+        # divided by that width before they are pooled
+        if step_err is not None:
+            power = fit_width_power(step_err[0][bottom_level], step_err[1][bottom_level])
+        else:
+            power = fit_width_power(cal_arr[bottom_level], ratio_arr[bottom_level])
+        cal_arr = {lv: z / ratio_arr[lv] ** power for lv, z in cal_arr.items()}
+        per_step = (
+            {lv: z / step_err[1][lv] ** power for lv, z in step_err[0].items()}
+            if step_err is not None
             else None
         )
         cal = calibrate(
@@ -612,6 +641,7 @@ class RevenueForecaster(Estimator):
         self.selection_ = selection
         self.mase_ = mase
         self.calibration_ = cal
+        self.width_power_ = float(power)
         self.yhat_ = rec
         self.used_ = used
         scale = series_scale(panel.y, self.season)
@@ -706,12 +736,11 @@ class RevenueForecaster(Estimator):
         at: dict[str, dict[int, np.ndarray]],
         chosen: np.ndarray,
         order: list[str],
-        rec_fn: Reconciler,
-        s_mat: Any,
-        bottom: np.ndarray,
-        nonneg: bool,
-    ) -> dict[str, np.ndarray] | None:
-        """Reconciled scaled errors by origin, keeping step k only from origins t − k − step·j.
+        cal_rec: _CalibrationReconciler,
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+        """Scaled errors by origin, keeping step k only from the origins of
+        :meth:`_step_pairs`, and the width ratios (:func:`width_factor` with power 1) of their
+        forecasts, reconciled by ``cal_rec`` (cross-fitted, see :class:`_CalibrationReconciler`).
 
         Errors are divided by each series' scale on the whole history, the scale the intervals
         are drawn with, moved to the revenue level before the origin (:func:`_origin_scale`; a
@@ -722,16 +751,12 @@ class RevenueForecaster(Estimator):
         final_scale = series_scale(panel.y, self.season)
         m, t = panel.y.shape
         level = panel.level.astype(str)
-        pairs = [
-            (t - k - self.step * j, k)
-            for k in range(1, h + 1)
-            for j in range(self.n_windows)
-            if t - k - self.step * j >= MIN_TRAIN
-        ]
+        pairs = self._step_pairs(t, h)
         if not pairs:
             return None
         origins = sorted({o for o, _ in pairs})
         out = {lv: np.full((len(origins), int((level == lv).sum()), h), np.nan) for lv in order}
+        ratios = {lv: np.ones((len(origins), int((level == lv).sum()), h)) for lv in order}
         for i, o in enumerate(origins):
             steps = np.array([k for oo, k in pairs if oo == o]) - 1
             single = {mod: at[mod][o] for mod in _components(chosen)}
@@ -740,7 +765,7 @@ class RevenueForecaster(Estimator):
             for name in pd.unique(chosen):
                 rows = chosen == name
                 base[rows] = per_model[name][rows]
-            rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
+            rec = cal_rec(base, o)
             act = np.full((m, h), np.nan)
             avail = min(h, t - o)
             act[:, :avail] = panel.y[:, o : o + avail]
@@ -748,20 +773,37 @@ class RevenueForecaster(Estimator):
             keep = np.zeros(h, dtype=bool)
             keep[steps] = True
             z[:, ~keep] = np.nan
+            ratio = width_factor(rec, 1.0)
             for lv in order:
                 out[lv][i] = z[level == lv]
-        return out
+                ratios[lv][i] = ratio[level == lv]
+        return out, ratios
+
+    def _step_pairs(self, t: int, h: int) -> list[tuple[int, int]]:
+        """(origin, step) pairs of the per-step calibration errors: step ``k`` is scored on
+        each of the last ``season`` months (from origins ``t − k − j``, ``j < season``) that
+        leave ``MIN_TRAIN`` months before the origin; none when ``n_windows`` is 0.
+
+        Every step sees every calendar month once. Origins spaced ``step`` months apart
+        scored every step on the same few months (June, August, October and December of
+        the last year), so the spread of each step was a December-heavy or December-free
+        sample, and the example's calibration swung with the cutoff's month: its 80 %
+        interval covered 55.6 % of the total's October-December months over three yearly
+        cutoffs and 67-71 % at every level from the 2024-12 cutoff.
+        """
+        if self.n_windows == 0:
+            return []
+        return [
+            (t - k - j, k)
+            for k in range(1, h + 1)
+            for j in range(self.season)
+            if t - k - j >= MIN_TRAIN
+        ]
 
     def _reconcile(
         self, rec_fn: Reconciler, base: np.ndarray, s_mat: Any, bottom: np.ndarray, nonneg: bool
     ) -> np.ndarray:
-        rec = rec_fn(base)
-        if nonneg:
-            if rec_fn.trivial:
-                rec = np.maximum(rec, 0.0)
-            else:
-                rec = np.asarray(s_mat @ np.maximum(rec[bottom], 0.0))
-        return rec
+        return _clip_reconcile(rec_fn, base, s_mat, bottom, nonneg)
 
     # ----------------------------------------------------------------- predict
     def predict(self) -> ForecastResult:
@@ -774,6 +816,7 @@ class RevenueForecaster(Estimator):
         ds = pd.date_range(panel.ds[-1], periods=h + 1, freq="MS")[1:]
         level = panel.level.astype(str)
         cal: Calibration = self.calibration_
+        width = self.scale_[:, None] * width_factor(self.yhat_, self.width_power_)
         frame = pd.DataFrame(
             {
                 "unique_id": np.repeat(panel.ids.astype(str), h),
@@ -788,8 +831,8 @@ class RevenueForecaster(Estimator):
             hi = np.empty((m, h))
             for name in pd.unique(level):
                 rows = level == name
-                lo[rows] = self.yhat_[rows] + self.scale_[rows, None] * cal.offsets(name, a)
-                hi[rows] = self.yhat_[rows] + self.scale_[rows, None] * cal.offsets(name, 1 - a)
+                lo[rows] = self.yhat_[rows] + width[rows] * cal.offsets(name, a)
+                hi[rows] = self.yhat_[rows] + width[rows] * cal.offsets(name, 1 - a)
             if self.nonnegative_:
                 lo = np.maximum(lo, 0.0)
                 hi = np.maximum(hi, 0.0)
@@ -803,7 +846,7 @@ class RevenueForecaster(Estimator):
             bottom=bottom,
             s=s_mat,
             yhat=self.yhat_,
-            scale=self.scale_,
+            scale=width,
             bottom_level=str(level[bottom[0]]),
             nonnegative=self.nonnegative_,
             seed=int(self.seed),
@@ -821,6 +864,68 @@ class RevenueForecaster(Estimator):
             status="ok" if finite else "failed",
             mase=dict(self.mase_),
         )
+
+
+def _clip_reconcile(
+    rec_fn: Reconciler, base: np.ndarray, s_mat: Any, bottom: np.ndarray, nonneg: bool
+) -> np.ndarray:
+    """``rec_fn(base)``, its bottom rows kept ≥ 0 (and the sums rebuilt) when ``nonneg``."""
+    rec = rec_fn(base)
+    if nonneg:
+        if rec_fn.trivial:
+            rec = np.maximum(rec, 0.0)
+        else:
+            rec = np.asarray(s_mat @ np.maximum(rec[bottom], 0.0))
+    return rec
+
+
+class _CalibrationReconciler:
+    """Reconciles backtest forecasts for calibration, with weights not fitted on their targets.
+
+    MinT's weights come from the errors of the backtest windows; reconciled with those
+    weights, the errors of the same months are flattered (the weights are fitted to them): on
+    the example's quarterly rolling backtest the calibrated rep intervals came out 20 %
+    narrower than with unreconciled errors while the reconciled forecasts were no more accurate
+    there, and the 80 % interval covered 74-76 %. Here the error sample is split by the parity
+    of its target month; a forecast's month of even index is reconciled with weights from the
+    odd months' errors and the other way round (two-fold cross-fitting). Methods that use no
+    error sample reconcile as the forecaster does.
+    """
+
+    def __init__(
+        self,
+        rec_fn: Reconciler,
+        err_rows: np.ndarray | None,
+        origins: list[int],
+        h: int,
+        s_mat: Any,
+        bottom: np.ndarray,
+        method: str,
+        parent: np.ndarray | None,
+        nonneg: bool,
+    ) -> None:
+        self.rec_fn, self.s_mat, self.bottom, self.nonneg, self.h = (
+            rec_fn, s_mat, bottom, nonneg, h
+        )  # fmt: skip
+        self.folds: list[Reconciler] | None = None
+        if rec_fn.trivial or method not in ("mint_shrink", "mint_wls") or err_rows is None:
+            return
+        target = (np.asarray(origins)[:, None] + np.arange(h)[None, :]).ravel()  # (window, step)
+        parity = target % 2
+        if min(int((parity == 0).sum()), int((parity == 1).sum())) < 2:
+            return
+        self.folds = [
+            Reconciler(s_mat, bottom, method, errors=err_rows[parity != f], parent=parent)
+            for f in (0, 1)
+        ]
+
+    def __call__(self, base: np.ndarray, origin: int) -> np.ndarray:
+        """Reconciled ``base`` (m, h) forecast from ``origin`` (a column index)."""
+        if self.folds is None:
+            return _clip_reconcile(self.rec_fn, base, self.s_mat, self.bottom, self.nonneg)
+        even = (origin + np.arange(self.h)) % 2 == 0
+        rec = [_clip_reconcile(r, base, self.s_mat, self.bottom, self.nonneg) for r in self.folds]
+        return np.where(even[None, :], rec[0], rec[1])
 
 
 def _origin_scale(

@@ -17,6 +17,12 @@ made the example's aggregate intervals half as wide as their errors. A history t
 any backtest window gets in-sample spreads at the bottom level (flat over the first season
 when the forecast is seasonal naive, :func:`in_sample_spread`) and, above it, the spreads
 implied by adding the bottom errors up (:func:`bottom_up_spread`).
+
+Within the horizon the width follows the forecast's own shape (:func:`width_factor`): a month
+forecast at 1.5× the horizon's average gets ``1.5^p`` times the width, with ``p`` fitted on the
+bottom level's backtest errors (:func:`fit_width_power`; 0 to 1). The example's Decembers sell
+1.5× an average month; with one width for every month its 80 % interval covered 56-71 % of the
+October-December months at district, region and total level and 86-89 % of January-March.
 """
 
 from __future__ import annotations
@@ -27,7 +33,14 @@ from typing import Any
 import numpy as np
 from scipy import sparse, stats
 
-__all__ = ["Calibration", "bottom_up_spread", "calibrate", "in_sample_spread"]
+__all__ = [
+    "Calibration",
+    "bottom_up_spread",
+    "calibrate",
+    "fit_width_power",
+    "in_sample_spread",
+    "width_factor",
+]
 
 _MIN_DIRECT = 30  # errors per (level, step) to estimate that spread directly
 _MIN_SHAPE = 200  # errors per level to use its own standardised quantiles
@@ -65,8 +78,52 @@ def series_scale(y: np.ndarray, season: int = 12, *, seasonal_only: bool = False
     return np.where(np.isfinite(out) & (out > 0), out, 1.0)
 
 
+#: bounds of the forecast's month-to-horizon-mean ratio in :func:`width_factor`
+_WIDTH_CLIP = (0.5, 2.0)
+
+
+def width_factor(yhat: np.ndarray, power: float) -> np.ndarray:
+    """Relative interval width per series and step (m, h) from the forecast's own shape.
+
+    ``(yhat_k / mean(yhat))^power``, the ratio clipped to ``[0.5, 2]``; 1 where the mean over
+    the horizon is not positive. Sales errors grow with the revenue of the month: a December
+    that sells 1.5× an average month misses by more than a January, while the series' scale
+    (the MASE denominator) is one number. With ``power = 0`` every month gets the same width.
+    """
+    yhat = np.asarray(yhat, dtype=float)
+    if not yhat.size:
+        return np.ones_like(yhat)
+    mean = np.nanmean(yhat, axis=1, keepdims=True)
+    ok = np.isfinite(mean) & (mean > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(ok, yhat / np.where(ok, mean, 1.0), 1.0)
+    ratio = np.clip(np.where(np.isfinite(ratio), ratio, 1.0), *_WIDTH_CLIP)
+    return ratio**power if power else np.ones_like(ratio)
+
+
+def fit_width_power(z: np.ndarray, ratio: np.ndarray) -> float:
+    """Power of :func:`width_factor` that the scaled errors ``z`` bear out (0..1).
+
+    The least-squares slope of ``log |z|`` on ``log ratio`` (``ratio`` = ``width_factor``
+    with power 1, same shape as ``z``) over the finite, non-zero errors, clipped to [0, 1]; 0
+    when fewer than 200 errors or the ratios do not vary.
+    """
+    z = np.asarray(z, dtype=float).ravel()
+    r = np.asarray(ratio, dtype=float).ravel()
+    ok = np.isfinite(z) & (np.abs(z) > 1e-12) & np.isfinite(r) & (r > 0)
+    if ok.sum() < 200:
+        return 0.0
+    x = np.log(r[ok])
+    y = np.log(np.abs(z[ok]))
+    vx = float(np.var(x))
+    if vx < 1e-6:
+        return 0.0
+    slope = float(np.mean((x - x.mean()) * (y - y.mean())) / vx)
+    return float(np.clip(slope, 0.0, 1.0))
+
+
 def in_sample_spread(
-    y: np.ndarray, level: np.ndarray, h: int, season: int = 12
+    y: np.ndarray, level: np.ndarray, h: int, season: int = 12, *, seasonal_naive: bool = True
 ) -> dict[str, np.ndarray]:
     """Spread per step (h,) and level from in-sample changes, for histories too short for a
     backtest window.
@@ -83,6 +140,11 @@ def in_sample_spread(
     ``× √⌈k / season⌉``. The k-month changes themselves are seasonal swings, not errors of
     seasonal naive: they made the intervals of the example's 12-month window grow to three
     times their errors by month 12 (95-100 % covered at 80 %).
+
+    With ``seasonal_naive=False`` (the forecast is another model, e.g. ETS, which on a history
+    of one season fits no seasonality) the k-month changes are the forecast's errors, and step
+    ``k`` takes their RMS at every history length: the flat first-season spread made the ETS
+    intervals of the example's 12-month window cover 33-60 % at district, region and total.
     """
     scale = series_scale(y, season)
     t = y.shape[1]
@@ -100,7 +162,7 @@ def in_sample_spread(
         if not len(ok):
             out[lv] = np.sqrt(steps)
             continue
-        if t >= season:
+        if t >= season and seasonal_naive:
             out[lv] = spread[ok[0]] * np.sqrt(np.ceil(steps / season))
             continue
         last = ok[-1]

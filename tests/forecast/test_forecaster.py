@@ -383,3 +383,18 @@ def test_backtest_leaves_the_forecaster_unfitted(example_history: pd.DataFrame) 
     fc = RevenueForecaster(model="snaive", horizon=12)
     spm.forecast.backtest(fc, example_history, n_windows=1, models=("naive",))
     assert fc.get_params()["model"] == "snaive" and not hasattr(fc, "panel_")
+
+
+def test_every_step_is_calibrated_on_every_calendar_month() -> None:
+    """The per-step calibration errors score step k on each of the last 12 months (origins
+    t - k - j), so no step's spread is a sample of a few calendar months."""
+    fc = RevenueForecaster(horizon=12)
+    t = 48
+    pairs = fc._step_pairs(t, 12)
+    for k in range(1, 13):
+        targets = sorted(o + k - 1 for o, kk in pairs if kk == k)
+        assert targets == list(range(t - 12, t)), (k, targets)
+    # a short history keeps only origins with 12 months before them; no windows, no pairs
+    short = fc._step_pairs(20, 12)
+    assert min(o for o, _ in short) >= 12 and {k for _, k in short} == set(range(1, 9))
+    assert RevenueForecaster(horizon=12, n_windows=0)._step_pairs(t, 12) == []

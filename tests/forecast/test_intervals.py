@@ -31,7 +31,10 @@ def test_pooled_intervals_cover_near_nominal_on_gaussian_data() -> None:
     actual = y[:, t - h :].ravel()
     cov80 = np.mean((actual >= f["yhat_lo_80"]) & (actual <= f["yhat_hi_80"])) * 100
     cov95 = np.mean((actual >= f["yhat_lo_95"]) & (actual <= f["yhat_hi_95"])) * 100
-    assert abs(cov80 - 80) <= 4, cov80
+    # a little wide, not narrow: the backtest runs parameters fitted before its earliest
+    # origin (25 of these 48 months, so that every step is scored on all 12 calendar months),
+    # whose errors exceed those of the final fit on all 48; 83-85 % over seeds 11-13
+    assert 77 <= cov80 <= 85, cov80
     assert abs(cov95 - 95) <= 3, cov95
 
 
@@ -90,3 +93,50 @@ def test_in_sample_spread_of_seasonal_naive_is_flat_over_the_first_season() -> N
     # under a season the forecast is naive: its error grows with the step
     sp = in_sample_spread(y[:, :8], level, 6, season=12)["rep"]
     assert sp[-1] > 1.5 * sp[0]
+    # another model (ETS fits no season on 12 months): its errors are the seasonal swings, the
+    # k-month changes, which reach several times the one-month change by half a season
+    other = in_sample_spread(y, level, 12, season=12, seasonal_naive=False)["rep"]
+    flat = in_sample_spread(y, level, 12, season=12)["rep"]
+    assert np.isclose(other[0], flat[0]) and other[5] > 3 * flat[5]
+
+
+def test_width_factor_and_its_fitted_power() -> None:
+    from spmopt.forecast.intervals import fit_width_power, width_factor
+
+    yhat = np.array([[50.0, 100.0, 150.0], [0.0, 0.0, 0.0], [10.0, 10.0, 400.0]])
+    r = width_factor(yhat, 1.0)
+    np.testing.assert_allclose(r[0], [0.5, 1.0, 1.5])
+    np.testing.assert_allclose(r[1], 1.0)  # no positive mean: one width
+    np.testing.assert_allclose(r[2], [0.5, 0.5, 2.0])  # ratios clipped to [0.5, 2]
+    np.testing.assert_allclose(width_factor(yhat, 0.5)[0], np.sqrt([0.5, 1.0, 1.5]))
+    np.testing.assert_allclose(width_factor(yhat, 0.0), 1.0)
+    # errors whose size grows as ratio^0.6: the fitted power recovers it
+    rng = np.random.default_rng(0)
+    ratio = rng.uniform(0.5, 2.0, 20_000)
+    z = ratio**0.6 * rng.standard_normal(20_000)
+    assert abs(fit_width_power(z, ratio) - 0.6) < 0.05
+    assert fit_width_power(rng.standard_normal(20_000), ratio) < 0.05
+    assert fit_width_power(z[:100], ratio[:100]) == 0.0  # too few errors to tell
+
+
+def test_intervals_follow_the_season_of_multiplicative_errors() -> None:
+    """Noise in proportion to the month's level (8 %), peaks at 1.4× and troughs at 0.6× the
+    mean: high and low months are each covered near 80 % (one width for every month covers
+    the troughs too often and the peaks too rarely). Additive noise keeps one width."""
+    n, t, h = 400, 60, 12
+    rng = np.random.default_rng(21)
+    level = rng.uniform(500, 5000, n)
+    phase = rng.integers(0, 12, n)[:, None]
+    pattern = 1 + 0.4 * np.sin(2 * np.pi * (np.arange(t) + phase) / 12)
+    y = level[:, None] * pattern * (1 + rng.normal(0, 0.08, (n, t)))
+    fc = RevenueForecaster(model="ets", horizon=h).fit(flat_history(y[:, : t - h]))
+    assert fc.width_power_ > 0.7, fc.width_power_
+    f = fc.predict().frame
+    f = f.assign(i=f["unique_id"].str[1:].astype(int)).sort_values(["i", "ds"])
+    actual = y[:, t - h :].ravel()
+    inside = (actual >= f["yhat_lo_80"].to_numpy()) & (actual <= f["yhat_hi_80"].to_numpy())
+    p = pattern[:, t - h :].ravel()
+    for months in (p > 1.25, p < 0.75):
+        assert abs(100 * inside[months].mean() - 80) <= 6, 100 * inside[months].mean()
+    additive = RevenueForecaster(model="ets", horizon=h).fit(flat_history(simulate(n, t, 11)))
+    assert additive.width_power_ < 0.3, additive.width_power_

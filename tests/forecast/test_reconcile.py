@@ -120,3 +120,31 @@ def test_unknown_method() -> None:
     _parent, s, bottom = tree([2])
     with pytest.raises(ConfigError, match="allowed"):
         reconcile(np.ones((3, 1)), s, bottom, "middle_out")
+
+
+def test_calibration_reconciler_cross_fits_by_target_month() -> None:
+    """A backtest month is reconciled with MinT weights fitted on the errors of the other
+    parity of months, never on its own; methods without an error sample reconcile as usual."""
+    from scipy import sparse
+
+    from spmopt.forecast.forecaster import _CalibrationReconciler
+    from spmopt.forecast.reconcile import Reconciler
+
+    s = sparse.csr_matrix(np.array([[1.0, 1.0, 1.0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]))
+    bottom = np.array([1, 2, 3])
+    rng = np.random.default_rng(4)
+    origins, h = [10, 13], 4
+    err = rng.normal(0, 1, (len(origins) * h, 4)) * np.array([1.0, 1.0, 3.0, 0.5])
+    target = (np.array(origins)[:, None] + np.arange(h)).ravel()
+    full = Reconciler(s, bottom, "mint_shrink", errors=err)
+    cal = _CalibrationReconciler(full, err, origins, h, s, bottom, "mint_shrink", None, False)
+    base = rng.uniform(50, 150, (4, h))
+    got = cal(base, 13)
+    for k in range(h):
+        other = Reconciler(s, bottom, "mint_shrink", errors=err[target % 2 != (13 + k) % 2])
+        np.testing.assert_allclose(got[:, k], other(base)[:, k])
+    assert not np.allclose(got, full(base))
+    np.testing.assert_allclose(got[0], got[1:].sum(axis=0))  # coherent
+    ols = Reconciler(s, bottom, "mint_ols")
+    cal = _CalibrationReconciler(ols, err, origins, h, s, bottom, "mint_ols", None, False)
+    np.testing.assert_allclose(cal(base, 13), ols(base))
