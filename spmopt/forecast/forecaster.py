@@ -513,12 +513,12 @@ class RevenueForecaster(Estimator):
         final_scale = series_scale(panel.y, self.season)
         for w, o in enumerate(origins):
             base = assemble({k: base_w[k][w] for k in names})
-            rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
+            rec = _clip_reconcile(rec_fn, base, s_mat, bottom, nonneg)
             z = (actual_w[w] - rec) / scale_w[w][:, None]
             for lv in order:
                 scaled[lv].append(z[level == lv])
             # calibration: the same scale as the intervals (of the whole history)
-            cal_fc = cal_rec(base, o)
+            cal_fc = rec if cal_rec.folds is None else cal_rec(base, o)  # no folds: the same
             zc = actual_w[w] - cal_fc
             zc /= _origin_scale(panel.y, o, final_scale, self.season)[:, None]
             ratio = width_factor(cal_fc, 1.0)
@@ -608,7 +608,7 @@ class RevenueForecaster(Estimator):
                 + ", ".join(map(str, panel.ids[cold][:5]))
                 + (" ..." if cold.sum() > 5 else "")
             )
-        rec = self._reconcile(rec_fn, base, s_mat, bottom, nonneg)
+        rec = _clip_reconcile(rec_fn, base, s_mat, bottom, nonneg)
         left = panel.left if panel.left is not None else np.zeros(m, dtype=bool)
         if left.any():
             # series that have left are not forecast: 0, and their parents lose their share
@@ -799,11 +799,6 @@ class RevenueForecaster(Estimator):
             for j in range(self.season)
             if t - k - j >= MIN_TRAIN
         ]
-
-    def _reconcile(
-        self, rec_fn: Reconciler, base: np.ndarray, s_mat: Any, bottom: np.ndarray, nonneg: bool
-    ) -> np.ndarray:
-        return _clip_reconcile(rec_fn, base, s_mat, bottom, nonneg)
 
     # ----------------------------------------------------------------- predict
     def predict(self) -> ForecastResult:
