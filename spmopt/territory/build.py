@@ -22,11 +22,37 @@ from spmopt.data.validate import validate_tables
 from spmopt.errors import ConfigError, DataError
 from spmopt.territory.checks import presolve_problems
 from spmopt.territory.metrics import attribute_values
-from spmopt.territory.model import AlignmentModel
+from spmopt.territory.model import AlignmentModel, FullRows
 
 __all__ = ["DENSE_MAX", "AlignmentSettings", "BuiltAlignment", "ModelGroup", "build_model"]
 
 DENSE_MAX = 1_500_000  # items x territories above which candidates are pruned
+#: pruned groups of at most this many items x territories keep every territory's cost and
+#: disruption rows once priced (16 bytes a pair: 320 MB at 100,000 x 200): the bound phase
+#: prices every territory eight times, about 10 s of great-circle distances at that size
+FULL_ROWS_KEPT_MAX = 25_000_000
+
+
+class _RowsOnce:
+    """Every territory's cost and disruption rows of a pruned group, priced once while the
+    candidates are chosen and then served as read-only slices (the ``full_rows`` of
+    :class:`~spmopt.territory.model.AlignmentModel`)."""
+
+    def __init__(self, n: int, K: int) -> None:
+        self.cost = np.empty((n, K))
+        self.move = np.empty((n, K))
+
+    def keep(self, i0: int, cost: np.ndarray, move: np.ndarray) -> None:
+        """Store the rows of items ``i0 : i0 + len(cost)``."""
+        self.cost[i0 : i0 + cost.shape[0]] = cost
+        self.move[i0 : i0 + move.shape[0]] = move
+        if i0 + cost.shape[0] == self.cost.shape[0]:
+            self.cost.flags.writeable = False
+            self.move.flags.writeable = False
+
+    def rows(self, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
+        """The cost and disruption rows of items ``i0:i1`` (read-only views)."""
+        return self.cost[i0:i1], self.move[i0:i1]
 
 
 @dataclass(frozen=True)
@@ -486,7 +512,7 @@ def _build_group(
             settings, inp, gname, label, ai, ki, Wg, target, lo, hi, cost_block, basis_total
         )
     ng = ai.size
-    full_rows = None
+    full_rows: FullRows | None = None
     if ng * K <= DENSE_MAX or K <= settings.candidates:
         cost, move = cost_block(np.arange(ng))
         cand = np.tile(np.arange(K), (ng, 1))
@@ -495,9 +521,12 @@ def _build_group(
         cand = np.empty((ng, P + 1), dtype=int)
         cost = np.empty((ng, P + 1))
         move = np.empty((ng, P + 1))
+        rows_of = _RowsOnce(ng, K) if ng * K <= FULL_ROWS_KEPT_MAX else None
         for i0 in range(0, ng, 4096):
             rows = np.arange(i0, min(ng, i0 + 4096))
             c, mv = cost_block(rows)
+            if rows_of is not None:
+                rows_of.keep(i0, c, mv)
             near = np.argpartition(c, P - 1, axis=1)[:, :P]
             cc = g_cur[rows]
             has_cur = (cc < 0) | (near == cc[:, None]).any(axis=1)
@@ -508,8 +537,10 @@ def _build_group(
             cost[rows] = np.where(cb >= 0, c[rr, cb.clip(min=0)], np.inf)
             move[rows] = np.where(cb >= 0, mv[rr, cb.clip(min=0)], 0.0)
 
-        def full_rows(i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
+        def priced(i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
             return cost_block(np.arange(i0, i1))
+
+        full_rows = rows_of.rows if rows_of is not None else priced
 
     cand = np.where(np.isfinite(cost), cand, -1)
     # the cap is a share of the group's whole disruption basis (as disruption_share reports)

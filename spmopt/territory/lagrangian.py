@@ -28,6 +28,7 @@ import numpy as np
 from spmopt.territory.model import AlignmentModel
 
 __all__ = [
+    "TEMPERATURES",
     "Dual",
     "dual_value",
     "full_bound",
@@ -231,11 +232,15 @@ def full_bound(model: AlignmentModel, dual: Dual, block: int = 4096) -> tuple[fl
     return total - _constant(model, dual.mu, dual.gam, dual.nu), better
 
 
+#: the temperatures of the smoothed dual, hottest first (relative to each item's typical cost)
+TEMPERATURES = (0.05, 0.01, 0.002)
+
+
 def maximise_smoothed_dual(
     model: AlignmentModel,
     *,
     start: Dual | None = None,
-    temperatures: tuple[float, ...] = (0.05, 0.01, 0.002),
+    temperatures: tuple[float, ...] = TEMPERATURES,
     max_iter: int = 120,
     time_limit: float = 30.0,
 ) -> Dual:
@@ -306,34 +311,39 @@ def maximise_smoothed_dual(
         if use_mv:
             z0[j] = start.nu / sc_nu
 
+    # every slot's territory, padding to 0: its share p is exactly 0, so the sums per territory
+    # are those over the valid slots alone
+    flat_c = model.cand.clip(min=0).ravel()
+    invalid = ~valid
+
     def fg(z: np.ndarray, temp: float) -> tuple[float, np.ndarray]:
         mu, gam, nu = unpack(z)
         r = reduced_costs(model, mu, gam, nu)
         rmin = r.min(axis=1)
         t = temp * typ
-        e = np.exp(-(r - rmin[:, None]) / t[:, None])
-        e = np.where(valid, e, 0.0)
+        e = np.subtract(r, rmin[:, None], out=r)
+        np.negative(e, out=e)
+        e /= t[:, None]
+        np.exp(e, out=e)
+        e[invalid] = 0.0
         se = e.sum(axis=1)
-        p = e / se[:, None]
+        p = np.divide(e, se[:, None], out=e)
         soft = rmin - t * np.log(se)
         alpha = z[:n_mu].reshape(K, m) * sc_mu
         beta = z[n_mu : 2 * n_mu].reshape(K, m) * sc_mu
         val = float(soft.sum()) - float((alpha * model.hi).sum() - (beta * model.lo).sum())
-        flat_c = model.cand.ravel()
-        pv = p.ravel()
-        ok = flat_c >= 0
         grad = np.zeros(n_var)
         loads = np.empty((K, m))
         for a in range(m):
             wa = (p * model.W[:, a, None]).ravel()
-            loads[:, a] = np.bincount(flat_c[ok], weights=wa[ok], minlength=K)
+            loads[:, a] = np.bincount(flat_c, weights=wa, minlength=K)
         g_alpha = (loads - model.hi) * sc_mu
         g_beta = -(loads - model.lo) * sc_mu
         grad[:n_mu] = g_alpha.ravel()
         grad[n_mu : 2 * n_mu] = g_beta.ravel()
         j = 2 * n_mu
         if use_cap:
-            wl = np.bincount(flat_c[ok], weights=(p * model.load[:, None]).ravel()[ok], minlength=K)
+            wl = np.bincount(flat_c, weights=(p * model.load[:, None]).ravel(), minlength=K)
             capv = np.where(fin, model.cap, 0.0)
             val -= float((gam * capv).sum())
             grad[j : j + K] = np.where(fin, wl - capv, 0.0) * sc_gam
@@ -342,7 +352,6 @@ def maximise_smoothed_dual(
             mv = float((p * np.where(valid, model.move, 0.0)).sum())
             val -= nu * float(model.max_move or 0.0)
             grad[j] = (mv - float(model.max_move or 0.0)) * sc_nu
-        _ = pv
         return -val, -grad
 
     # multipliers stay within 50x the typical cost per unit of the row's coefficient: a pruned

@@ -227,3 +227,55 @@ def test_guided_neighbourhoods_keep_the_bands_and_never_raise_the_objective() ->
     assert model.objective(out) <= st.upper + 1e-9
     again = improve_by_neighbourhoods(model, st.slot, b, size=3, reduced=st.reduced)
     assert np.array_equal(out, again)  # same inputs and seed, same assignment
+
+
+def test_pruned_models_price_every_territory_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spmopt.territory.build as build_mod
+    from spmopt.territory import TerritoryAligner
+
+    acc, reps = make_instance(150, 8, 7)
+    al = TerritoryAligner({"potential": 0.1}, candidates=3)
+    monkeypatch.setattr(build_mod, "DENSE_MAX", 100)
+    kept = al.build_model(acc, reps).model
+    monkeypatch.setattr(build_mod, "FULL_ROWS_KEPT_MAX", 0)
+    priced = al.build_model(acc, reps).model
+    assert kept.full_rows is not None and priced.full_rows is not None
+    for i0, i1 in ((0, 150), (17, 18), (40, 97)):
+        c, mv = kept.full_rows(i0, i1)
+        c2, mv2 = priced.full_rows(i0, i1)
+        assert np.array_equal(c, c2) and np.array_equal(mv, mv2)
+        assert not c.flags.writeable and not mv.flags.writeable
+    assert np.array_equal(kept.cost, priced.cost) and np.array_equal(kept.cand, priced.cand)
+
+
+def test_large_two_attribute_models_end_the_bound_phase_cold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    import spmopt.territory.build as build_mod
+    from spmopt.territory import TerritoryAligner
+    from spmopt.territory.phases import SolveState, bound
+
+    # the module, not the phase function that spmopt.territory.phases exports by that name
+    bound_mod = importlib.import_module("spmopt.territory.phases.bound")
+
+    acc, reps = make_instance(120, 8, 6, current=False)
+    al = TerritoryAligner(
+        {"potential": 0.1, "workload": 0.2},
+        capacity=False,
+        candidates=3,
+        solver=SolverOptions(mip_rel_gap=1e-6),
+    )
+    dense = al.build_model(acc, reps).model
+    monkeypatch.setattr(build_mod, "DENSE_MAX", 100)
+    pruned = al.build_model(acc, reps).model
+    assert not bound_mod.spends_cold(pruned)
+    monkeypatch.setattr(bound_mod, "NEIGHBOURHOOD_MAX_ITEMS", 100)
+    assert bound_mod.spends_cold(pruned) and not bound_mod.spends_cold(dense)
+    full = solve_model(dense, SolverOptions(time_limit=120, mip_rel_gap=1e-6))
+    assert full.info.status == "optimal"
+    st = bound(pruned, SolveState(model=pruned, counted_lower=0.0), _budget(120))
+    # the cold bound still holds for the full model
+    assert 0 < st.lower <= full.info.objective * (1 + 1e-9)
+    assert st.reduced is not None and st.dual is not None

@@ -32,9 +32,9 @@ from spmopt.territory.highs_model import build_submip, solve_submip
 from spmopt.territory.local_search import local_search
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.primal import territory_neighbours
-from spmopt.territory.phases.state import Budget, SolveState
+from spmopt.territory.phases.state import NEIGHBOURHOOD_MAX_ITEMS, Budget, SolveState
 
-__all__ = ["boundary_set", "improve", "improve_by_neighbourhoods"]
+__all__ = ["NEIGHBOURHOOD_MAX_ITEMS", "boundary_set", "improve", "improve_by_neighbourhoods"]
 
 
 def _gap_closed(state: SolveState, budget: Budget) -> bool:
@@ -129,10 +129,6 @@ def _boundary_rounds(model: AlignmentModel, state: SolveState, budget: Budget) -
         state = state.offer(slot)
         frac = min(1.0, frac * 2.5)
     return state
-
-
-#: pruned models with more items skip the neighbourhood MIPs of :func:`improve`
-NEIGHBOURHOOD_MAX_ITEMS = 50_000
 
 
 class _GuidedGroups:

@@ -18,7 +18,20 @@ from spmopt.solver import SolverOptions
 from spmopt.territory.lagrangian import Dual
 from spmopt.territory.model import AlignmentModel
 
-__all__ = ["Budget", "Clock", "Compromise", "PhaseLog", "SolveState", "WorkBudget"]
+__all__ = [
+    "NEIGHBOURHOOD_MAX_ITEMS",
+    "Budget",
+    "Clock",
+    "Compromise",
+    "PhaseLog",
+    "SolveState",
+    "WorkBudget",
+]
+
+#: pruned models with more items skip the neighbourhood MIPs of the improvement phase, and with
+#: two or more balance attributes spend their bound phase at the smoothed dual's coldest
+#: temperature (:func:`~spmopt.territory.phases.bound.spends_cold`)
+NEIGHBOURHOOD_MAX_ITEMS = 50_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,10 @@ class WorkBudget:
         A pass of neighbourhood MIPs that lowers the objective by less than this share ends
         them (not scaled by ``effort``). On the example with potential and workload, passes
         of 0.6%, 0.5% and 0.1% follow; the next would bring under 0.05%.
+    cold_steps : int
+        L-BFGS iterations of the smoothed dual at its coldest temperature that end the bound
+        phase of the large models of :func:`~spmopt.territory.phases.bound.spends_cold`, in
+        place of the subgradient steps.
     exact_nodes : int
         Branch-and-bound nodes of the reduced-cost-fixed exact MIP.
     compromise_steps : int
@@ -86,6 +103,7 @@ class WorkBudget:
     neighbourhood_passes: int = 4
     neighbourhood_nodes: int = 20
     neighbourhood_min_gain: float = 5e-4
+    cold_steps: int = 150
     exact_nodes: int = 200
     compromise_steps: int = 7
 
