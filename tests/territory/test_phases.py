@@ -279,3 +279,33 @@ def test_large_two_attribute_models_end_the_bound_phase_cold(
     # the cold bound still holds for the full model
     assert 0 < st.lower <= full.info.objective * (1 + 1e-9)
     assert st.reduced is not None and st.dual is not None
+
+
+def test_barren_neighbourhoods_are_not_solved_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import itertools
+
+    imp = importlib.import_module("spmopt.territory.phases.improve")
+    acc, reps = make_instance(60, 5, 3, current=False)
+    model = array_model(acc, reps, {"potential": 0.15, "workload": 0.2})
+    b = _budget()
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    assert st.slot is not None
+    calls: list[int] = []
+    solve = imp._neighbourhood_mip
+
+    def counted(*a: object) -> object:
+        calls.append(1)
+        return solve(*a)
+
+    monkeypatch.setattr(imp, "_neighbourhood_mip", counted)
+    work = replace(b, work=replace(b.work, neighbourhood_min_gain=-1.0))  # every pass runs
+    out = imp.improve_by_neighbourhoods(model, st.slot, work, size=3)
+    skipping = len(calls)
+    calls.clear()
+    fresh = itertools.count()
+    monkeypatch.setattr(imp, "_neighbourhood_key", lambda *a: (b"", bytes([next(fresh) % 256])))
+    again = imp.improve_by_neighbourhoods(model, st.slot, work, size=3)
+    # the skipped MIPs would have found nothing: the same assignment from fewer MIPs
+    assert np.array_equal(out, again)
+    assert skipping < len(calls) == work.work.neighbourhood_passes * model.K

@@ -17,7 +17,8 @@
    cheap choices. Each MIP is warm-started from the incumbent, so the objective never rises;
    a local search ends each pass. At most ``neighbourhood_passes`` passes over the
    territories, in orders drawn from the seed, until one gains under
-   ``neighbourhood_min_gain``.
+   ``neighbourhood_min_gain``. A neighbourhood whose MIP found nothing better is not solved
+   again while its territories hold the same items (the same MIP from the same start).
 """
 
 from __future__ import annotations
@@ -194,6 +195,17 @@ def _neighbourhood_mip(
     return slot
 
 
+def _neighbourhood_key(
+    model: AlignmentModel, group: np.ndarray, slot: np.ndarray
+) -> tuple[bytes, bytes]:
+    """What the neighbourhood MIP of ``group`` depends on: its territories and the slots of
+    the items in them (every other item stays where it is and adds a constant)."""
+    in_g = np.zeros(model.K, dtype=bool)
+    in_g[group] = True
+    members = np.flatnonzero(in_g[model.territory_of(slot)])
+    return np.sort(group).tobytes(), np.stack([members, slot[members]]).tobytes()
+
+
 def improve_by_neighbourhoods(
     model: AlignmentModel,
     incumbent: np.ndarray,
@@ -218,15 +230,23 @@ def improve_by_neighbourhoods(
     best = incumbent.copy()
     best_obj = model.objective(best)
     ls_passes = max(1, budget.work.local_work // max(model.cand.size, 1))
+    # neighbourhoods whose MIP found nothing better, by territories and their items' slots:
+    # the same neighbourhood again is the same MIP from the same start, so it is skipped
+    barren: set[tuple[bytes, bytes]] = set()
     for _ in range(budget.work.neighbourhood_passes):
         start_obj = best_obj
         for k in rng.permutation(model.K).tolist():
             if best_obj <= target or budget.clock.expired():
                 break
             group = guided.of(k, best) if guided is not None else fixed[k]
+            key = _neighbourhood_key(model, group, best)
+            if key in barren:
+                continue
             slot = _neighbourhood_mip(model, group, best, budget)
             if slot is not None and model.objective(slot) < best_obj - 1e-9 * abs(best_obj):
                 best, best_obj = slot, model.objective(slot)
+            else:
+                barren.add(key)
         if guided is not None:
             best = local_search(model, best, max_passes=ls_passes)
             best_obj = model.objective(best)
