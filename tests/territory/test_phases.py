@@ -304,7 +304,7 @@ def test_barren_neighbourhoods_are_not_solved_twice(monkeypatch: pytest.MonkeyPa
     skipping = len(calls)
     calls.clear()
     fresh = itertools.count()
-    monkeypatch.setattr(imp, "_neighbourhood_key", lambda *a: (b"", bytes([next(fresh) % 256])))
+    monkeypatch.setattr(imp, "_neighbourhood_key", lambda *a: (b"", str(next(fresh)).encode()))
     again = imp.improve_by_neighbourhoods(model, st.slot, work, size=3)
     # the skipped MIPs would have found nothing: the same assignment from fewer MIPs
     assert np.array_equal(out, again)

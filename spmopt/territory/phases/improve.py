@@ -35,7 +35,7 @@ from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.primal import territory_neighbours
 from spmopt.territory.phases.state import NEIGHBOURHOOD_MAX_ITEMS, Budget, SolveState
 
-__all__ = ["NEIGHBOURHOOD_MAX_ITEMS", "boundary_set", "improve", "improve_by_neighbourhoods"]
+__all__ = ["boundary_set", "improve", "improve_by_neighbourhoods"]
 
 
 def _gap_closed(state: SolveState, budget: Budget) -> bool:
@@ -173,14 +173,25 @@ class _GuidedGroups:
         return np.array(group, dtype=int)
 
 
-def _neighbourhood_mip(
-    model: AlignmentModel, group: np.ndarray, best: np.ndarray, budget: Budget
-) -> np.ndarray | None:
-    """The items of the territories ``group`` re-optimised among them, warm-started from
-    ``best`` (None when HiGHS returns nothing feasible)."""
+def _members(
+    model: AlignmentModel, group: np.ndarray, slot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mask of the territories ``group`` (K,) and the items ``slot`` places in them."""
     in_g = np.zeros(model.K, dtype=bool)
     in_g[group] = True
-    free = np.nonzero(in_g[model.territory_of(best)])[0]
+    return in_g, np.flatnonzero(in_g[model.territory_of(slot)])
+
+
+def _neighbourhood_mip(
+    model: AlignmentModel,
+    members: tuple[np.ndarray, np.ndarray],
+    best: np.ndarray,
+    budget: Budget,
+) -> np.ndarray | None:
+    """The items of a group of territories re-optimised among them, warm-started from
+    ``best`` (None when HiGHS returns nothing feasible); ``members`` is :func:`_members` of
+    the group and ``best``."""
+    in_g, free = members
     if free.size == 0:
         return None
     allowed = np.zeros(model.cand.shape, dtype=bool)
@@ -196,14 +207,11 @@ def _neighbourhood_mip(
 
 
 def _neighbourhood_key(
-    model: AlignmentModel, group: np.ndarray, slot: np.ndarray
+    group: np.ndarray, free: np.ndarray, slot: np.ndarray
 ) -> tuple[bytes, bytes]:
     """What the neighbourhood MIP of ``group`` depends on: its territories and the slots of
-    the items in them (every other item stays where it is and adds a constant)."""
-    in_g = np.zeros(model.K, dtype=bool)
-    in_g[group] = True
-    members = np.flatnonzero(in_g[model.territory_of(slot)])
-    return np.sort(group).tobytes(), np.stack([members, slot[members]]).tobytes()
+    the items ``free`` in them (every other item stays where it is and adds a constant)."""
+    return np.sort(group).tobytes(), np.stack([free, slot[free]]).tobytes()
 
 
 def improve_by_neighbourhoods(
@@ -239,10 +247,11 @@ def improve_by_neighbourhoods(
             if best_obj <= target or budget.clock.expired():
                 break
             group = guided.of(k, best) if guided is not None else fixed[k]
-            key = _neighbourhood_key(model, group, best)
+            members = _members(model, group, best)
+            key = _neighbourhood_key(group, members[1], best)
             if key in barren:
                 continue
-            slot = _neighbourhood_mip(model, group, best, budget)
+            slot = _neighbourhood_mip(model, members, best, budget)
             if slot is not None and model.objective(slot) < best_obj - 1e-9 * abs(best_obj):
                 best, best_obj = slot, model.objective(slot)
             else:
