@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spmopt.territory.dual_kernels import smoothed_dual_pass
 from spmopt.territory.model import AlignmentModel
 
 __all__ = [
@@ -311,45 +312,36 @@ def maximise_smoothed_dual(
         if use_mv:
             z0[j] = start.nu / sc_nu
 
-    # every slot's territory, padding to 0: its share p is exactly 0, so the sums per territory
-    # are those over the valid slots alone
-    flat_c = model.cand.clip(min=0).ravel()
-    invalid = ~valid
+    # one pass over the slots per evaluation (see dual_kernels); contiguous copies once
+    slots = (
+        np.ascontiguousarray(model.cand, dtype=np.int64),
+        np.ascontiguousarray(model.cost, dtype=float),
+        np.ascontiguousarray(valid),
+        np.ascontiguousarray(model.W, dtype=float),
+        np.ascontiguousarray(model.load, dtype=float),
+        np.ascontiguousarray(model.move, dtype=float),
+    )
 
     def fg(z: np.ndarray, temp: float) -> tuple[float, np.ndarray]:
         mu, gam, nu = unpack(z)
-        r = reduced_costs(model, mu, gam, nu)
-        rmin = r.min(axis=1)
-        t = temp * typ
-        e = np.subtract(r, rmin[:, None], out=r)
-        np.negative(e, out=e)
-        e /= t[:, None]
-        np.exp(e, out=e)
-        e[invalid] = 0.0
-        se = e.sum(axis=1)
-        p = np.divide(e, se[:, None], out=e)
-        soft = rmin - t * np.log(se)
+        soft, loads, wl, mv = smoothed_dual_pass(
+            slots, temp * typ, (mu, gam, nu), (use_cap, use_mv), K
+        )
         alpha = z[:n_mu].reshape(K, m) * sc_mu
         beta = z[n_mu : 2 * n_mu].reshape(K, m) * sc_mu
-        val = float(soft.sum()) - float((alpha * model.hi).sum() - (beta * model.lo).sum())
+        val = soft - float((alpha * model.hi).sum() - (beta * model.lo).sum())
         grad = np.zeros(n_var)
-        loads = np.empty((K, m))
-        for a in range(m):
-            wa = (p * model.W[:, a, None]).ravel()
-            loads[:, a] = np.bincount(flat_c, weights=wa, minlength=K)
         g_alpha = (loads - model.hi) * sc_mu
         g_beta = -(loads - model.lo) * sc_mu
         grad[:n_mu] = g_alpha.ravel()
         grad[n_mu : 2 * n_mu] = g_beta.ravel()
         j = 2 * n_mu
         if use_cap:
-            wl = np.bincount(flat_c, weights=(p * model.load[:, None]).ravel(), minlength=K)
             capv = np.where(fin, model.cap, 0.0)
             val -= float((gam * capv).sum())
             grad[j : j + K] = np.where(fin, wl - capv, 0.0) * sc_gam
             j += K
         if use_mv:
-            mv = float((p * np.where(valid, model.move, 0.0)).sum())
             val -= nu * float(model.max_move or 0.0)
             grad[j] = (mv - float(model.max_move or 0.0)) * sc_nu
         return -val, -grad

@@ -81,7 +81,8 @@ class WorkBudget:
     cold_steps : int
         L-BFGS iterations of the smoothed dual at its coldest temperature that end the bound
         phase of the large models of :func:`~spmopt.territory.phases.bound.spends_cold`, in
-        place of the subgradient steps.
+        place of the subgradient steps. On 100,000 x 200 with potential ±5% and account count
+        ±10%, 150 / 300 / 600 end 0.91% / 0.44% / 0.35% above the bound.
     exact_nodes : int
         Branch-and-bound nodes of the reduced-cost-fixed exact MIP.
     compromise_steps : int
@@ -103,7 +104,7 @@ class WorkBudget:
     neighbourhood_passes: int = 4
     neighbourhood_nodes: int = 20
     neighbourhood_min_gain: float = 5e-4
-    cold_steps: int = 150
+    cold_steps: int = 300
     exact_nodes: int = 200
     compromise_steps: int = 7
 
