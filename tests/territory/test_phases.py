@@ -248,7 +248,7 @@ def test_pruned_models_price_every_territory_once(monkeypatch: pytest.MonkeyPatc
     assert np.array_equal(kept.cost, priced.cost) and np.array_equal(kept.cand, priced.cand)
 
 
-def test_large_two_attribute_models_end_the_bound_phase_cold(
+def test_pruned_two_attribute_models_end_the_bound_phase_cold(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import importlib
@@ -270,8 +270,8 @@ def test_large_two_attribute_models_end_the_bound_phase_cold(
     dense = al.build_model(acc, reps).model
     monkeypatch.setattr(build_mod, "DENSE_MAX", 100)
     pruned = al.build_model(acc, reps).model
-    assert not bound_mod.spends_cold(pruned)
-    monkeypatch.setattr(bound_mod, "NEIGHBOURHOOD_MAX_ITEMS", 100)
+    one = TerritoryAligner({"potential": 0.1}, capacity=False, candidates=3)
+    assert not bound_mod.spends_cold(one.build_model(acc, reps).model)  # one attribute
     assert bound_mod.spends_cold(pruned) and not bound_mod.spends_cold(dense)
     full = solve_model(dense, SolverOptions(time_limit=120, mip_rel_gap=1e-6))
     assert full.info.status == "optimal"

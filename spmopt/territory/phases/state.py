@@ -28,9 +28,7 @@ __all__ = [
     "WorkBudget",
 ]
 
-#: pruned models with more items skip the neighbourhood MIPs of the improvement phase, and with
-#: two or more balance attributes spend their bound phase at the smoothed dual's coldest
-#: temperature (:func:`~spmopt.territory.phases.bound.spends_cold`)
+#: pruned models with more items skip the neighbourhood MIPs of the improvement phase
 NEIGHBOURHOOD_MAX_ITEMS = 50_000
 
 
@@ -80,7 +78,7 @@ class WorkBudget:
         of 0.6%, 0.5% and 0.1% follow; the next would bring under 0.05%.
     cold_steps : int
         L-BFGS iterations of the smoothed dual at its coldest temperature that end the bound
-        phase of the large models of :func:`~spmopt.territory.phases.bound.spends_cold`, in
+        phase of the models of :func:`~spmopt.territory.phases.bound.spends_cold`, in
         place of the subgradient steps. On 100,000 x 200 with potential ±5% and account count
         ±10%, 150 / 300 / 600 end 0.91% / 0.44% / 0.35% above the bound.
     exact_nodes : int
