@@ -2,13 +2,13 @@
 
 0. **Local search**: improving moves and exchanges that keep every row
    (:func:`~spmopt.territory.local_search.local_search`), before and after the MIPs.
-1. **Boundary MIP.** Dense models: the items the LP splits and the 60% whose second-cheapest
-   slot (by LP reduced cost) is closest, each with its three cheapest slots, in one MIP
-   stopped after a few improving solutions (single-attribute balance only: with two
-   attributes it cost about 10 s on the example for under 0.5% gain). Pruned models: the
-   items whose two cheapest slots (by reduced cost at the bound's multipliers) are closest
-   may move among their close slots, with every coupling row; every other item stays.
-   HiGHS solves it warm-started from the incumbent within a node budget.
+1. **Boundary MIP** (pruned models): the items whose two cheapest slots (by reduced cost at
+   the bound's multipliers) are closest may move among their close slots, with every
+   coupling row; every other item stays. HiGHS solves it warm-started from the incumbent
+   within a node budget. Dense models go straight to the neighbourhood MIPs: on the example
+   one boundary MIP over 60% of the items took 9-13 s, and without it the neighbourhood MIPs
+   end as close to the bound or closer (seeds 0-2, potential ±5% with and without capacity)
+   in 2.7-5.3 s.
 2. **Neighbourhood MIPs** (dense models, and pruned ones with two or more balance
    attributes up to :data:`NEIGHBOURHOOD_MAX_ITEMS` items; on pruned ones of 100,000 x 200 a
    pass cost 30 s for under 0.1% with one attribute). For each territory in turn, the items
@@ -71,42 +71,6 @@ def boundary_set(
         free_mask = np.ones(n, dtype=bool)
         allowed = np.isfinite(r)
     return np.nonzero(free_mask)[0], allowed
-
-
-def lp_boundary_set(
-    X: np.ndarray, rc: np.ndarray, keep: np.ndarray, share: float = 0.6, n_opt: int = 3
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dense models: the items the LP splits and the ``share`` of items whose second-cheapest
-    slot (by LP reduced cost) is closest, each allowed its ``n_opt`` cheapest slots and the
-    LP's support; the incumbent ``keep`` stays reachable."""
-    n = X.shape[0]
-    rows = np.arange(n)
-    frac = X.max(axis=1) < 1 - 1e-6
-    d = np.where(X > 1e-6, 0.0, rc)
-    ds = np.sort(d, axis=1)
-    second = ds[:, 1] if d.shape[1] > 1 else np.full(n, np.inf)
-    order = np.lexsort((second, ~frac))
-    free = np.zeros(n, dtype=bool)
-    free[order[: int(min(n, max(60, share * n)))]] = True
-    free |= frac | (keep != X.argmax(axis=1))
-    k = min(n_opt, d.shape[1])
-    allowed = (d <= ds[:, k - 1 : k]) | (X > 1e-6)
-    allowed[rows, keep] = True
-    return np.nonzero(free)[0], allowed
-
-
-def _dense_boundary(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveState:
-    """One LP-guided boundary MIP, stopped after ``boundary_solutions`` improving solutions."""
-    assert state.slot is not None and state.shares is not None and state.reduced is not None
-    free, allowed = lp_boundary_set(state.shares, state.reduced, state.slot)
-    sub = build_submip(model, free, allowed, state.slot)
-    opts = budget.solver(nodes=budget.work.boundary_nodes, mip_rel_gap=1e-3)
-    opts = replace(
-        opts, extra={**opts.extra, "mip_max_improving_sols": budget.work.boundary_solutions}
-    )
-    info, slot = solve_submip(sub, opts, start=state.slot)
-    budget.clock.note(info.time_capped)
-    return state.offer(slot)
 
 
 def _boundary_rounds(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveState:
@@ -275,10 +239,7 @@ def improve(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveSt
     passes = max(1, budget.work.local_work // max(model.cand.size, 1))
     state = state.offer(local_search(model, state.slot, max_passes=passes))
     if not _gap_closed(state, budget) and state.reduced is not None:
-        if model.dense and state.shares is not None:
-            if model.m <= 1:
-                state = _dense_boundary(model, state, budget)
-        elif not model.dense:
+        if not model.dense:
             state = _boundary_rounds(model, state, budget)
     # neighbourhood MIPs: dense models, and pruned ones balancing two or more attributes up
     # to NEIGHBOURHOOD_MAX_ITEMS (20,000 x 100 with potential and workload: 0.93% -> 0.64%

@@ -66,7 +66,7 @@ class WorkBudget:
     boundary_nodes : int
         Branch-and-bound nodes of each boundary MIP.
     boundary_solutions : int
-        Improving solutions after which the dense boundary MIP stops (HiGHS
+        Improving solutions after which a boundary MIP stops (HiGHS
         ``mip_max_improving_sols``, counting the warm start).
     neighbourhood_passes : int
         Passes over every territory of the neighbourhood re-optimisation.
