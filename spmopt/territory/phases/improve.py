@@ -14,7 +14,10 @@
    pass cost 30 s for under 0.1% with one attribute). For each territory in turn, the items
    of it and two other territories may move among them: one tied to it by items the
    incumbent keeps away from their cheapest slot by the bound's reduced costs, one by shared
-   cheap choices. Each MIP is warm-started from the incumbent, so the objective never rises;
+   cheap choices. Each MIP is warm-started from the incumbent, so the objective never rises,
+   and runs with HiGHS's restarts off: on the example's potential and workload row each MIP
+   then takes about 1.6x less time and the run ends as close to the bound or closer (seeds
+   0-3: 0.48-0.81% above it in 25-35 s, against 0.52-0.88% in 22-39 s with restarts);
    a local search ends each pass. At most ``neighbourhood_passes`` passes over the
    territories, in orders drawn from the seed, until one gains under
    ``neighbourhood_min_gain``. A neighbourhood whose MIP found nothing better is not solved
@@ -163,6 +166,7 @@ def _neighbourhood_mip(
     allowed[np.arange(model.n), best] = True
     sub = build_submip(model, free, allowed, best)
     opts = budget.solver(nodes=budget.work.neighbourhood_nodes, mip_rel_gap=1e-4)
+    opts = replace(opts, extra={"mip_allow_restart": False, **opts.extra})
     info, slot = solve_submip(sub, opts, start=best)
     budget.clock.note(info.time_capped)
     if slot is None or not model.is_feasible(slot, tol=1e-6):
