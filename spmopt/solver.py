@@ -55,7 +55,9 @@ class SolverOptions:
     mip_rel_gap : float
         Relative gap ``|incumbent - bound| / |incumbent|`` at which a MIP stops as optimal.
     threads : int or None
-        Solver threads; ``None`` lets HiGHS choose.
+        Solver threads; ``None`` lets HiGHS choose. The territory engine also solves its
+        neighbourhood MIPs ahead on up to this many threads (``None``: the usable cores); the
+        answer does not depend on it.
     seed : int
         Solver random seed (makes runs repeatable).
     verbose : bool

@@ -299,13 +299,54 @@ def test_barren_neighbourhoods_are_not_solved_twice(monkeypatch: pytest.MonkeyPa
         return solve(*a)
 
     monkeypatch.setattr(imp, "_neighbourhood_mip", counted)
-    work = replace(b, work=replace(b.work, neighbourhood_min_gain=-1.0))  # every pass runs
+    # every pass runs; one thread, so that no MIP is solved ahead
+    work = replace(
+        b,
+        work=replace(b.work, neighbourhood_min_gain=-1.0),
+        options=replace(b.options, threads=1),
+    )
     out = imp.improve_by_neighbourhoods(model, st.slot, work, size=3)
     skipping = len(calls)
     calls.clear()
     fresh = itertools.count()
-    monkeypatch.setattr(imp, "_neighbourhood_key", lambda *a: (b"", str(next(fresh)).encode()))
+    neighbourhood = imp._neighbourhood
+
+    def unique(*a: object) -> object:
+        nb = neighbourhood(*a)
+        return nb._replace(key=(str(next(fresh)).encode(),))
+
+    monkeypatch.setattr(imp, "_neighbourhood", unique)
     again = imp.improve_by_neighbourhoods(model, st.slot, work, size=3)
     # the skipped MIPs would have found nothing: the same assignment from fewer MIPs
     assert np.array_equal(out, again)
     assert skipping < len(calls) == work.work.neighbourhood_passes * model.K
+
+
+@pytest.mark.parametrize(
+    ("n", "K", "balance"),
+    [
+        (300, 12, {"potential": 0.1, "workload": 0.15}),
+        (600, 16, {"potential": 0.1, "workload": 0.15}),
+    ],
+)
+def test_neighbourhood_mips_solved_ahead_give_the_same_assignment(
+    n: int, K: int, balance: dict[str, float]
+) -> None:
+    """The MIPs solved ahead on other threads are the ones the search would solve: one thread
+    and four give the same assignment."""
+    import importlib
+
+    imp = importlib.import_module("spmopt.territory.phases.improve")
+    acc, reps = make_instance(n, K, 5, current=False)
+    model = array_model(acc, reps, balance)
+    b = _budget()
+    st = primal(model, bound(model, SolveState(model=model), b), b)
+    assert st.slot is not None
+    runs = []
+    for threads in (1, 4):
+        work = replace(b, options=replace(b.options, threads=threads))
+        runs.append(imp.improve_by_neighbourhoods(model, st.slot, work, size=3, reduced=st.reduced))
+    assert np.array_equal(runs[0], runs[1])
+    assert model.is_feasible(runs[0])
+    # the MIPs improve on the start (else nothing solved ahead could have gone stale)
+    assert model.objective(runs[0]) < model.objective(st.slot) - 1e-6
