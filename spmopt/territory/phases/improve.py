@@ -247,8 +247,8 @@ class _Prefetch:
     ) -> None:
         self.solve, self.workers, self.depth = solve, workers, 2 * workers
         self.pool = ThreadPoolExecutor(workers - 1) if workers > 1 else None
-        self.ahead: dict[tuple[bytes, ...], tuple[Future[_Answer], _Neighbourhood]] = {}
-        self.starts: dict[tuple[bytes, ...], np.ndarray] = {}
+        # key -> (the MIP's answer, its neighbourhood, the assignment it starts from)
+        self.ahead: dict[tuple[bytes, ...], tuple[Future[_Answer], _Neighbourhood, np.ndarray]] = {}
 
     def answer(
         self,
@@ -263,25 +263,24 @@ class _Prefetch:
         nxt = upcoming(self.depth)
         wanted = {o.key for o in nxt} | {nb.key}
         for key in [
-            k for k, (f, _) in self.ahead.items() if k not in wanted and (f.done() or f.cancel())
+            k for k, (f, _, _) in self.ahead.items() if k not in wanted and (f.done() or f.cancel())
         ]:
             del self.ahead[key]
         for o in nxt:
             if o.key not in self.ahead:
-                self.ahead[o.key] = (self.pool.submit(self.solve, o, slot), o)
-                self.starts[o.key] = slot
+                self.ahead[o.key] = (self.pool.submit(self.solve, o, slot), o, slot)
         entry = self.ahead.pop(nb.key, None)
         if entry is None or entry[0].cancel():
             return self.solve(nb, slot)
         now = entry[0]
         while not now.done():  # take on the next MIP not yet started instead of idling
-            queued = next((k for k, (f, _) in self.ahead.items() if f.cancel()), None)
+            queued = next((k for k, (f, _, _) in self.ahead.items() if f.cancel()), None)
             if queued is None:
                 break
-            _, other = self.ahead[queued]
+            _, other, start = self.ahead[queued]
             done: Future[_Answer] = Future()
-            done.set_result(self.solve(other, self.starts[queued]))
-            self.ahead[queued] = (done, other)
+            done.set_result(self.solve(other, start))
+            self.ahead[queued] = (done, other, start)
         return now.result()
 
     def close(self) -> None:
