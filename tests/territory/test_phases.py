@@ -191,6 +191,29 @@ def test_lp_dive_rounds_to_a_full_assignment_that_repairs_within_both_bands() ->
     assert full.info.objective == pytest.approx(best, rel=1e-6)
 
 
+def test_dive_keeps_the_lp_optimum_on_fewer_slots() -> None:
+    """The dive's LP keeps each item's 12 slots of least reduced cost and the LP's support:
+    it has the bound's optimum, on fewer columns."""
+    from spmopt.territory.highs_model import build_submip, solve_sub
+    from spmopt.territory.phases.dive import DIVE_SLOTS, dive_slots
+
+    acc, reps = make_instance(150, 20, 7, current=False)
+    model = array_model(acc, reps, {"potential": 0.1, "workload": 0.15})
+    st = bound(model, SolveState(model=model), _budget())
+    assert st.shares is not None and st.reduced is not None and model.K > DIVE_SLOTS
+    mask = dive_slots(model, st.reduced, st.shares)
+    support = st.shares > 1e-9
+    assert (mask | ~support).all() and not (mask & ~model.valid()).any()
+    assert (mask.sum(axis=1) >= DIVE_SLOTS).all() and mask.sum() < model.valid().sum()
+    n = model.n
+    sub = build_submip(model, np.arange(n), mask, np.zeros(n, dtype=int), integer=False)
+    lp = solve_sub(sub, _budget().solver(), simplex=True)
+    assert lp.info.status == "optimal"
+    assert lp.info.objective == pytest.approx(st.lower, rel=1e-7)
+    # without reduced costs every valid slot stays
+    assert np.array_equal(dive_slots(model, None, None), model.valid())
+
+
 def test_guided_groups_follow_items_kept_off_their_cheapest_slot() -> None:
     """Territory 0's group is 0, the territory its off-best item belongs in, then a
     cost-based neighbour; with no such item it is the cost-based neighbours alone."""

@@ -14,7 +14,12 @@ keeps the LP in charge of the repair instead::
             too is infeasible forbid its slot (column upper bound 0) instead
 
 Every re-solve moves the unfixed items to re-balance the territories around the items just
-fixed, so the integer solution found costs little more than the LP. Work is counted in dive
+fixed, so the integer solution found costs little more than the LP. The LP keeps only each
+item's 12 slots of least reduced cost at the bound's optimum (and the slots that optimum
+uses), which holds that optimum: on the example (2,500 x 40) the dive takes 1.2-1.7 s instead
+of 4.5 s. With potential and workload the run ends exactly where the full LP's dive led
+(seeds 0-3); with potential and account count 0.34-0.89% above the bound instead of
+0.50-1.03%. With 8 slots, seed 0 of the workload row ended 1.74% above it. Work is counted in dive
 rounds and simplex iterations (``WorkBudget.dive_rounds``, ``lp_iterations``), never in
 seconds.
 """
@@ -28,19 +33,34 @@ from spmopt.territory.highs_model import build_submip, shares_of
 from spmopt.territory.model import AlignmentModel
 from spmopt.territory.phases.state import Budget
 
-__all__ = ["lp_dive"]
+__all__ = ["DIVE_SLOTS", "dive_slots", "lp_dive"]
 
 _ONE = 1 - 1e-6
 
 
-def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, str]:
+#: slots per item the dive's LP keeps: those of least reduced cost at the bound's LP
+#: optimum, and every slot that optimum uses
+DIVE_SLOTS = 12
+
+
+def lp_dive(
+    model: AlignmentModel,
+    budget: Budget,
+    reduced: np.ndarray | None = None,
+    shares: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, str]:
     """Dive from the LP relaxation towards an integer assignment (see the module docstring).
+
+    With the bound's ``reduced`` costs (n, P) and LP ``shares`` (n, P), the dive's LP keeps
+    each item's :data:`DIVE_SLOTS` slots of least reduced cost and the slots the LP optimum
+    uses, so it starts at the same optimum with fewer columns.
 
     Returns the last LP solution as (n, P) shares (integral when the dive ended so; the primal
     phase rounds and repairs it) and a note on the dive, or None when no LP solution was found.
     """
     n = model.n
-    sub = build_submip(model, np.arange(n), model.valid(), np.zeros(n, dtype=int), integer=False)
+    allowed = dive_slots(model, reduced, shares)
+    sub = build_submip(model, np.arange(n), allowed, np.zeros(n, dtype=int), integer=False)
     h = IncrementalLp(sub.lp)
     col_item = sub.col_item
     ncol = col_item.size
@@ -91,6 +111,23 @@ def lp_dive(model: AlignmentModel, budget: Budget) -> tuple[np.ndarray | None, s
     return shares_of(
         sub, last, model.cand.shape
     ), f"dive {rounds} rounds ({undone} undone, {status})"
+
+
+def dive_slots(
+    model: AlignmentModel, reduced: np.ndarray | None, shares: np.ndarray | None
+) -> np.ndarray:
+    """The (n, P) mask of the slots the dive's LP keeps: each item's :data:`DIVE_SLOTS` of
+    least ``reduced`` cost and every slot with a positive LP share (all valid slots without
+    reduced costs)."""
+    allowed = model.valid()
+    if reduced is None or DIVE_SLOTS >= allowed.shape[1]:
+        return allowed
+    r = np.where(allowed, reduced, np.inf)
+    kth = np.partition(r, DIVE_SLOTS - 1, axis=1)[:, DIVE_SLOTS - 1]
+    keep = r <= kth[:, None]
+    if shares is not None:
+        keep |= shares > 1e-9
+    return allowed & keep
 
 
 def _solve(h: IncrementalLp, budget: Budget) -> np.ndarray | None:

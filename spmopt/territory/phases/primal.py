@@ -258,7 +258,7 @@ def primal(model: AlignmentModel, state: SolveState, budget: Budget) -> SolveSta
     if state.shares is not None and model.m >= 2 and work.dive_rounds > 0:
         # lumpy items under two bands: let the LP re-balance around items fixed one batch at
         # a time, then repair what is left (see spmopt.territory.phases.dive)
-        dive_x, note = lp_dive(model, budget)
+        dive_x, note = lp_dive(model, budget, state.reduced, state.shares)
         notes.append(note)
         if dive_x is not None:
             dived = round_shares(model, dive_x)
