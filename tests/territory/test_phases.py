@@ -332,13 +332,13 @@ def test_barren_neighbourhoods_are_not_solved_twice(monkeypatch: pytest.MonkeyPa
     skipping = len(calls)
     calls.clear()
     fresh = itertools.count()
-    neighbourhood = imp._neighbourhood
+    neighbourhood_of = imp._Search._of
 
-    def unique(*a: object) -> object:
-        nb = neighbourhood(*a)
+    def unique(self: object, k: int, slot: np.ndarray) -> object:
+        nb = neighbourhood_of(self, k, slot)
         return nb._replace(key=(str(next(fresh)).encode(),))
 
-    monkeypatch.setattr(imp, "_neighbourhood", unique)
+    monkeypatch.setattr(imp._Search, "_of", unique)
     again = imp.improve_by_neighbourhoods(model, st.slot, work, size=3)
     # the skipped MIPs would have found nothing: the same assignment from fewer MIPs
     assert np.array_equal(out, again)

@@ -186,8 +186,8 @@ def _neighbourhood_mip(
     model: AlignmentModel, nb: _Neighbourhood, slot: np.ndarray, budget: Budget, abs_gap: float
 ) -> tuple[np.ndarray, bool] | None:
     """New slots of the items ``nb.free`` and whether HiGHS proved them optimal (None when it
-    finds nothing feasible): the items of the neighbourhood re-optimised among its
-    territories, warm-started from ``slot``.
+    returns no solution): the items of the neighbourhood re-optimised among its territories,
+    warm-started from ``slot``. The search checks the rows of the assignment it adopts.
 
     The MIP holds the rows of the neighbourhood's territories only and no constant for the
     items outside it, so its answer is a function of ``nb.key`` alone (and of the settings):
@@ -205,7 +205,7 @@ def _neighbourhood_mip(
     extra = {"mip_allow_restart": False, **opts.extra, "mip_abs_gap": abs_gap, "threads": 1}
     info, new = solve_submip(sub, replace(opts, extra=extra), start=slot)
     budget.clock.note(info.time_capped)
-    if new is None or not model.is_feasible(new, tol=1e-6):
+    if new is None:
         return None
     return new[nb.free], info.status == "optimal"
 
@@ -299,12 +299,25 @@ class _Search:
     group_of: Callable[[int, np.ndarray], np.ndarray]
     prefetch: _Prefetch
     barren: set[tuple[bytes, ...]] = field(default_factory=set)
+    # the neighbourhoods built under the incumbent ``_under`` (arrays are never changed in
+    # place: a new incumbent is a new array), by territory
+    _known: dict[int, _Neighbourhood] = field(default_factory=dict)
+    _under: np.ndarray | None = None
+
+    def _of(self, k: int, slot: np.ndarray) -> _Neighbourhood:
+        """The neighbourhood of territory ``k`` under ``slot``, built once per incumbent."""
+        if self._under is not slot:
+            self._known, self._under = {}, slot
+        nb = self._known.get(k)
+        if nb is None:
+            nb = self._known[k] = _neighbourhood(self.model, self.group_of(k, slot), slot)
+        return nb
 
     def _upcoming(self, order: list[int], slot: np.ndarray) -> Callable[[int], list]:
         """The next ``depth`` neighbourhoods of ``order`` under ``slot`` not known barren."""
 
         def nxt(depth: int) -> list[_Neighbourhood]:
-            gen = (_neighbourhood(self.model, self.group_of(j, slot), slot) for j in order)
+            gen = (self._of(j, slot) for j in order)
             return list(islice((o for o in gen if o.key not in self.barren), depth))
 
         return nxt
@@ -316,17 +329,19 @@ class _Search:
         for i, k in enumerate(order):
             if best_obj <= target or self.budget.clock.expired():
                 break
-            nb = _neighbourhood(model, self.group_of(k, best), best)
+            nb = self._of(k, best)
             if nb.key in self.barren:
                 continue
             answer = self.prefetch.answer(nb, best, self._upcoming(order[i + 1 :], best))
+            if answer is None:
+                self.barren.add(nb.key)
+                continue
             trial = best.copy()
-            if answer is not None:
-                trial[nb.free] = answer[0]
+            trial[nb.free] = answer[0]
             obj = model.objective(trial)
             if obj < best_obj - 1e-9 * abs(best_obj) and model.is_feasible(trial, tol=1e-6):
                 best, best_obj = trial, obj
-                if answer is not None and answer[1]:  # proven optimal: its own MIP is barren
+                if answer[1]:  # proven optimal: its own MIP from its answer is barren
                     self.barren.add(_neighbourhood(model, nb.group, best).key)
             else:
                 self.barren.add(nb.key)
